@@ -1,0 +1,93 @@
+using CoreDump.Naming;
+using CoreDump.Native;
+using CoreDump.Store;
+using Microsoft.Win32.SafeHandles;
+
+namespace CoreDump.Cdm;
+
+/// <summary>One daemon's directory: slot reservation and publishing, serialized by flock on the directory
+/// so that up to core_pipe_limit concurrent captures keep the slot rule exact.</summary>
+public sealed class DaemonStore(SafeDirectory dir, string daemon)
+{
+    public const uint ArchiveMode = 0x1A0; // 0640
+
+    public sealed record Reservation(ArchiveName Name, string TempName, SafeFileHandle Temp);
+
+    /// <summary>Cleans leftovers of killed runs, chooses the slot and creates the locked temporary.
+    /// Returns null when nothing is to be kept (maxcore = 0).</summary>
+    public Reservation? Reserve(int maxcore, long crashTime, List<string> notes)
+    {
+        dir.TryLock(wait: true);
+        try
+        {
+            var taken = new HashSet<int>();
+            foreach (var name in dir.List())
+            {
+                if (ArchiveName.Parse(name, daemon) is { } a) taken.Add(a.Slot);
+                else if (ArchiveName.ParseTemp(name, daemon) is { } t)
+                {
+                    if (IsAbandoned(name)) { dir.Unlink(name); notes.Add($"removed leftover {name} of a killed capture"); }
+                    else taken.Add(t.Name.Slot);
+                }
+            }
+            int slot = SlotPolicy.Choose(maxcore, taken);
+            if (slot == 0) return null;
+            var archive = new ArchiveName(daemon, slot, crashTime);
+            string temp = archive.TempName(Posix.Getpid());
+            dir.Unlink(temp);
+            var handle = dir.CreateExclusive(temp, 0x180 /* 0600 */, out int errno)
+                ?? throw new IOException($"cannot create {temp} in {dir.Path}: {Posix.Describe(errno)}");
+            Posix.Flock((int)handle.DangerousGetHandle(), Posix.LOCK_EX);
+            return new Reservation(archive, temp, handle);
+        }
+        finally { dir.Unlock(); }
+    }
+
+    /// <summary>Makes the finished temporary the slot's archive: fsync, rename, marker, then (only then)
+    /// removes the previous occupant of the slot. Returns the outcome for the log.</summary>
+    public string Publish(Reservation r, List<string> notes)
+    {
+        if (Posix.Fsync((int)r.Temp.DangerousGetHandle()) is int e and < 0) throw new IOException($"fsync: {Posix.Describe(-e)}");
+        Posix.Fchmod((int)r.Temp.DangerousGetHandle(), ArchiveMode);
+        dir.TryLock(wait: true);
+        try
+        {
+            var occupants = dir.List().Select(n => ArchiveName.Parse(n, daemon)).OfType<ArchiveName>()
+                .Where(a => a.Slot == r.Name.Slot && a.FileName != r.Name.FileName).ToList();
+            if (occupants.Any(o => !SlotPolicy.Replaces(r.Name.UnixTime, o.UnixTime)))
+            {
+                dir.Unlink(r.TempName);
+                return $"superseded: slot {r.Name.Slot} already holds a later crash";
+            }
+            string final = r.Name.FileName;
+            bool replacedSameName = dir.IsRegularFile(final);
+            int rc = dir.Rename(r.TempName, final);
+            if (rc < 0) throw new IOException($"rename to {final}: {Posix.Describe(-rc)}");
+            dir.Sync();
+            foreach (var companion in StateFiles.Companions(final)) dir.Unlink(companion);
+            dir.WriteAtomically(StateFiles.Marker(final, ArchiveState.Pending), [], ArchiveMode, out var markerError);
+            if (markerError is not null) notes.Add($"marker not written: {markerError}");
+            foreach (var old in occupants) Remove(old.FileName);
+            return occupants.Count > 0 ? $"stored, replaced {string.Join(",", occupants.Select(o => o.FileName))}"
+                : replacedSameName ? "stored, replaced an archive of the same name" : "stored";
+        }
+        finally { dir.Unlock(); }
+    }
+
+    /// <summary>Drops an unfinished capture (its temporary).</summary>
+    public void Abandon(Reservation r) => dir.Unlink(r.TempName);
+
+    private void Remove(string archive)
+    {
+        foreach (var companion in StateFiles.Companions(archive)) dir.Unlink(companion);
+        dir.Unlink(archive);
+    }
+
+    /// <summary>A temporary whose writer died holds no lock any more.</summary>
+    private bool IsAbandoned(string name)
+    {
+        using var h = dir.OpenExisting(name, write: false, out _);
+        if (h is null) return false;
+        return Posix.Flock((int)h.DangerousGetHandle(), Posix.LOCK_EX | Posix.LOCK_NB) == 0;
+    }
+}

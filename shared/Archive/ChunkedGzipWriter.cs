@@ -1,0 +1,175 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace CoreDump.Archive;
+
+/// <summary>A write-only stream that cuts its input into fixed-size chunks, compresses each one as an
+/// independent gzip member on the thread pool and appends the members to the file in order. Memory is
+/// bounded by <see cref="MaxInFlight"/> chunks. A stream that never fills one chunk is compressed inline.</summary>
+public sealed class ChunkedGzipWriter : Stream
+{
+    public const int DefaultChunkSize = 1 << 20;
+    public const int MaxInFlight = 4;
+
+    private readonly SafeFileHandle _file;
+    private readonly int _level, _chunkSize;
+    private readonly Queue<Task> _inFlight = new();
+    private readonly Stack<byte[]> _freeInput = new();
+    private readonly Stack<MemoryStream> _freeOutput = new();
+    private readonly object _poolLock = new();
+    private byte[] _chunk;
+    private int _chunkLength;
+    private Task _lastWrite = Task.CompletedTask;
+    private byte[]? _zeroMember;
+    private long _fileOffset, _bytesIn;
+
+    public ChunkedGzipWriter(SafeFileHandle file, long startOffset, int level, int chunkSize = DefaultChunkSize)
+    {
+        _file = file;
+        _fileOffset = startOffset;
+        _level = level;
+        _chunkSize = chunkSize;
+        _chunk = new byte[chunkSize];
+    }
+
+    /// <summary>Uncompressed bytes accepted so far.</summary>
+    public long BytesIn => _bytesIn;
+
+    /// <summary>Compressed bytes in the file once all pending chunks are written (call <see cref="Drain"/> first).</summary>
+    public long FileLength => _fileOffset;
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _bytesIn += buffer.Length;
+        while (!buffer.IsEmpty)
+        {
+            int n = Math.Min(buffer.Length, _chunkSize - _chunkLength);
+            buffer[..n].CopyTo(_chunk.AsSpan(_chunkLength));
+            _chunkLength += n;
+            buffer = buffer[n..];
+            if (_chunkLength == _chunkSize) Submit(inlineIfAlone: false);
+        }
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    /// <summary>Ends the current member at a chunk boundary, writes <paramref name="data"/> as a stored member
+    /// and returns the file offset where it starts (for <see cref="RewriteStored"/>).</summary>
+    public long WriteStored(ReadOnlySpan<byte> data)
+    {
+        Drain();
+        var member = GzipMember.Stored(data);
+        long at = _fileOffset;
+        RandomAccess.Write(_file, member, at);
+        _fileOffset += member.Length;
+        _bytesIn += data.Length;
+        return at;
+    }
+
+    /// <summary>Overwrites a stored member written earlier with new data of the same length.</summary>
+    public void RewriteStored(long offset, ReadOnlySpan<byte> data) => RandomAccess.Write(_file, GzipMember.Stored(data), offset);
+
+    /// <summary>Compresses and writes everything accepted so far, waiting for the workers.</summary>
+    public void Drain()
+    {
+        if (_chunkLength > 0) Submit(inlineIfAlone: true);
+        while (_inFlight.Count > 0) _inFlight.Dequeue().GetAwaiter().GetResult();
+    }
+
+    public override void Flush() { }
+
+    private void Submit(bool inlineIfAlone)
+    {
+        var input = _chunk;
+        int length = _chunkLength;
+        _chunk = RentInput();
+        _chunkLength = 0;
+        if (length == _chunkSize && input.AsSpan().IndexOfAnyExcept((byte)0) < 0)
+        {
+            AppendZeroChunk(input);
+            return;
+        }
+        if (inlineIfAlone && _inFlight.Count == 0)
+        {
+            var output = RentOutput();
+            GzipMember.Compress(input.AsSpan(0, length), _level, output);
+            Append(output);
+            Return(input, output);
+            return;
+        }
+        var compress = Task.Run(() =>
+        {
+            var output = RentOutput();
+            GzipMember.Compress(input.AsSpan(0, length), _level, output);
+            return output;
+        });
+        var previous = _lastWrite;
+        _lastWrite = Task.WhenAll(previous, compress).ContinueWith(t =>
+        {
+            t.GetAwaiter().GetResult();
+            Append(compress.Result);
+            Return(input, compress.Result);
+        }, TaskContinuationOptions.ExecuteSynchronously);
+        _inFlight.Enqueue(_lastWrite);
+        while (_inFlight.Count > MaxInFlight) _inFlight.Dequeue().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Runs of zero pages are common in cores; an all-zero chunk always compresses to the same member.</summary>
+    private void AppendZeroChunk(byte[] input)
+    {
+        if (_zeroMember is null)
+        {
+            var ms = new MemoryStream();
+            GzipMember.Compress(input, _level, ms);
+            _zeroMember = ms.ToArray();
+        }
+        var member = _zeroMember;
+        var previous = _lastWrite;
+        _lastWrite = previous.ContinueWith(t =>
+        {
+            t.GetAwaiter().GetResult();
+            RandomAccess.Write(_file, member, _fileOffset);
+            _fileOffset += member.Length;
+            lock (_poolLock) _freeInput.Push(input);
+        }, TaskContinuationOptions.ExecuteSynchronously);
+        _inFlight.Enqueue(_lastWrite);
+        while (_inFlight.Count > MaxInFlight) _inFlight.Dequeue().GetAwaiter().GetResult();
+    }
+
+    private void Append(MemoryStream output)
+    {
+        var data = output.GetBuffer().AsSpan(0, (int)output.Length);
+        RandomAccess.Write(_file, data, _fileOffset);
+        _fileOffset += data.Length;
+    }
+
+    private byte[] RentInput()
+    {
+        lock (_poolLock) return _freeInput.Count > 0 ? _freeInput.Pop() : new byte[_chunkSize];
+    }
+
+    private MemoryStream RentOutput()
+    {
+        lock (_poolLock) return _freeOutput.Count > 0 ? _freeOutput.Pop() : new MemoryStream(_chunkSize / 2);
+    }
+
+    private void Return(byte[] input, MemoryStream output)
+    {
+        lock (_poolLock) { _freeInput.Push(input); _freeOutput.Push(output); }
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _bytesIn; set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        // Drain on dispose only when nothing failed: a failed capture must not block here.
+        if (disposing) { try { while (_inFlight.Count > 0) _inFlight.Dequeue().Wait(); } catch (AggregateException) { } }
+        base.Dispose(disposing);
+    }
+}

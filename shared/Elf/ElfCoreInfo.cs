@@ -1,0 +1,20 @@
+namespace CoreDump.Elf;
+
+/// <summary>What a core's ELF headers and notes say, as far as they arrived.</summary>
+public sealed record ElfCoreInfo
+{
+    public bool IsElf { get; init; }
+    public bool IsCore { get; init; }
+    /// <summary>The size the core's own headers declare (program headers, segments, section headers); null if unknown.</summary>
+    public long? ExpectedSize { get; init; }
+    public int? Pid { get; init; }
+    public int? Signal { get; init; }
+    public int? Uid { get; init; }
+    public int? Gid { get; init; }
+    public string? ProcessName { get; init; }
+    public string? CommandLine { get; init; }
+    public string? ExecutablePath { get; init; }
+    public ulong? FaultAddress { get; init; }
+    public int? Threads { get; init; }
+    public List<string> MappedFiles { get; init; } = [];
+}

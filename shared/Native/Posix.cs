@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace CoreDump.Native;
+
+/// <summary>The one place where CoreDump talks to libc directly: *at() calls relative to verified
+/// directory descriptors (so no path component can be swapped for a symlink), flock, fsync, pipe size.</summary>
+public static partial class Posix
+{
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
+        O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000;
+    public const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+    public const int F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
+    public const int AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
+    public const int EEXIST = 17, ENOENT = 2, EWOULDBLOCK = 11, EINTR = 4, ENOSPC = 28, ELOOP = 40;
+    public const uint S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFLNK = 0xA000;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Stat
+    {
+        public ulong Dev, Ino, Nlink;
+        public uint Mode, Uid, Gid;
+        private int _pad0;
+        public ulong Rdev;
+        public long Size, BlkSize, Blocks;
+        public long Atime, AtimeNsec, Mtime, MtimeNsec, Ctime, CtimeNsec;
+        private long _r0, _r1, _r2;
+        public readonly bool IsDirectory => (Mode & S_IFMT) == S_IFDIR;
+        public readonly bool IsRegular => (Mode & S_IFMT) == S_IFREG;
+        public readonly bool IsSymlink => (Mode & S_IFMT) == S_IFLNK;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct StatVfs
+    {
+        public ulong BlockSize, FragmentSize, Blocks, BlocksFree, BlocksAvailable, Files, FilesFree, FilesAvailable, FsId, Flags, NameMax;
+        private int _s0, _s1, _s2, _s3, _s4, _s5;
+    }
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenAtRaw(int dirfd, string path, int flags, uint mode);
+    [LibraryImport("libc", EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MkdirAtRaw(int dirfd, string path, uint mode);
+    [LibraryImport("libc", EntryPoint = "renameat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameAtRaw(int olddirfd, string oldpath, int newdirfd, string newpath);
+    [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int UnlinkAtRaw(int dirfd, string path, int flags);
+    [LibraryImport("libc", EntryPoint = "fstatat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int FstatAtRaw(int dirfd, string path, out Stat st, int flags);
+    [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
+    private static partial int FstatRaw(int fd, out Stat st);
+    [LibraryImport("libc", EntryPoint = "fstatvfs", SetLastError = true)]
+    private static partial int FstatVfsRaw(int fd, out StatVfs st);
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int FlockRaw(int fd, int op);
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int FsyncRaw(int fd);
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int FcntlRaw(int fd, int cmd, int arg);
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int CloseRaw(int fd);
+    [LibraryImport("libc", EntryPoint = "umask")]
+    public static partial uint Umask(uint mask);
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint Geteuid();
+    [LibraryImport("libc", EntryPoint = "getpid")]
+    public static partial int Getpid();
+    [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+    private static partial int FchmodRaw(int fd, uint mode);
+
+    public static int LastErrno => Marshal.GetLastPInvokeError();
+
+    public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno) + $" (errno {errno})";
+
+    /// <summary>openat(2) retried on EINTR; returns the fd or -errno.</summary>
+    public static int OpenAt(int dirfd, string path, int flags, uint mode = 0)
+    {
+        while (true)
+        {
+            int fd = OpenAtRaw(dirfd, path, flags | O_CLOEXEC, mode);
+            if (fd >= 0) return fd;
+            int e = LastErrno;
+            if (e != EINTR) return -e;
+        }
+    }
+
+    public static int MkdirAt(int dirfd, string path, uint mode) => MkdirAtRaw(dirfd, path, mode) == 0 ? 0 : -LastErrno;
+    public static int RenameAt(int dirfd, string from, string to) => RenameAtRaw(dirfd, from, dirfd, to) == 0 ? 0 : -LastErrno;
+    public static int UnlinkAt(int dirfd, string path, bool directory = false) => UnlinkAtRaw(dirfd, path, directory ? AT_REMOVEDIR : 0) == 0 ? 0 : -LastErrno;
+    public static int Fsync(int fd) => FsyncRaw(fd) == 0 ? 0 : -LastErrno;
+    public static int Fchmod(int fd, uint mode) => FchmodRaw(fd, mode) == 0 ? 0 : -LastErrno;
+    public static int Close(int fd) => CloseRaw(fd);
+
+    public static int Flock(int fd, int op)
+    {
+        while (true)
+        {
+            if (FlockRaw(fd, op) == 0) return 0;
+            int e = LastErrno;
+            if (e != EINTR) return -e;
+        }
+    }
+
+    public static bool TryLStatAt(int dirfd, string path, out Stat st) => FstatAtRaw(dirfd, path, out st, AT_SYMLINK_NOFOLLOW) == 0;
+    public static bool TryFstat(int fd, out Stat st) => FstatRaw(fd, out st) == 0;
+    public static bool TryFstatVfs(int fd, out StatVfs st) => FstatVfsRaw(fd, out st) == 0;
+
+    /// <summary>Grows a pipe's buffer (best effort); returns the resulting size or -errno.</summary>
+    public static int SetPipeSize(int fd, int bytes) => FcntlRaw(fd, F_SETPIPE_SZ, bytes) is var r && r >= 0 ? r : -LastErrno;
+
+    public static SafeFileHandle Handle(int fd, bool owns = true) => new((IntPtr)fd, owns);
+}
