@@ -1,0 +1,34 @@
+namespace CoreDump.Tests.Support;
+
+/// <summary>A private temporary tree: corepath, config, log, os-release. Removed on dispose.</summary>
+public sealed class TempRoot : IDisposable
+{
+    public string Dir { get; }
+    public string CorePath => Path.Combine(Dir, "core");
+    public string ConfigFile => Path.Combine(Dir, "core_file.conf");
+    public string LogFile => Path.Combine(Dir, "log", "cdm.log");
+    public string OsRelease => Path.Combine(Dir, "os-release");
+
+    public TempRoot(int maxcore = 1, string? extraConfig = null)
+    {
+        Dir = Directory.CreateTempSubdirectory("cdmtest-").FullName; // 0700
+        File.WriteAllText(OsRelease, "PRETTY_NAME=\"CoreDump Test OS 1.0\"\nID=coredumptest\nVERSION_ID=\"1.0\"\n");
+        WriteConfig($"maxcore={maxcore}\ncorepath={CorePath}\nlogfile={LogFile}\n{extraConfig}");
+    }
+
+    public void WriteConfig(string text) => File.WriteAllText(ConfigFile, text);
+
+    public string DaemonDir(string safe) => Path.Combine(CorePath, safe);
+
+    public string[] Archives(string safe) =>
+        Directory.Exists(DaemonDir(safe))
+            ? Directory.GetFiles(DaemonDir(safe), "*.core.tar.gz").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray()
+            : [];
+
+    public string Log => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test stage and prints one closing line "N passed, N failed".
+# Stages: the NUnit suite (unit tests and the published binaries run as the kernel runs them), then the
+# scripts of the later stages that exist (real kernel under qemu, stress), each reporting "N passed, N failed".
+set -uo pipefail
+BIN=${1:?usage: run.sh BIN_DIR}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export CDM_BIN_DIR=$BIN
+passed=0 failed=0
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+
+add_counts() { # parses "N passed, N failed" from a stage's last such line
+  local line
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+  if [ -z "$line" ]; then failed=$((failed + 1)); echo "stage $2 printed no result line" >&2; return; fi
+  passed=$((passed + $(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')))
+  failed=$((failed + $(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')))
+}
+
+echo "==> NUnit suite"
+dotnet test "$ROOT/tests/CoreDump.Tests.csproj" -c Release -v q --nologo --logger "console;verbosity=normal" 2>&1 | tee "$LOG" | grep -E '^\s+(Passed|Failed|Skipped) |Failed!|Passed!|error' || true
+summary=$(grep -E '(Passed|Failed)!\s+- Failed:' "$LOG" | tail -n 1)
+if [ -n "$summary" ]; then
+  p=$(echo "$summary" | sed -E 's/.*Passed:\s*([0-9]+).*/\1/'); f=$(echo "$summary" | sed -E 's/.*Failed:\s*([0-9]+),.*/\1/')
+  passed=$((passed + p)); failed=$((failed + f))
+else
+  echo "NUnit suite did not run (build error?)"; failed=$((failed + 1))
+fi
+
+for stage in e2e stress; do
+  script="$ROOT/tests/$stage/run.sh"
+  [ -f "$script" ] || continue
+  echo "==> $stage"
+  bash "$script" "$BIN" --quick 2>&1 | tee "$LOG"
+  add_counts "$LOG" "$stage"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
