@@ -1,0 +1,60 @@
+namespace CoreDump.Tests.Cdm;
+
+/// <summary>Bad configuration never costs a capture: defaults, a logged warning, the core kept.</summary>
+public class ConfigTests
+{
+    [TestCase("maxcore=-1", "bad value \"-1\" for maxcore")]
+    [TestCase("maxcore=three", "bad value \"three\" for maxcore")]
+    [TestCase("\u0001\u0002garbage\nwhat is this", "not key=value")]
+    [TestCase("maxcore=2\nmaxcore=5", "duplicate key maxcore")]
+    [TestCase("maxcores=4", "unknown key \"maxcores\"")]
+    [TestCase("compression=42", "bad value \"42\" for compression")]
+    public void BadConfigKeepsTheCaptureAndWarns(string extra, string warning)
+    {
+        var crash = Crashes.Cached("segv");
+        using var root = new TempRoot(maxcore: 1, extraConfig: extra);
+        var r = KernelLike.Capture(root, "cfg", 4000, crash.CorePath);
+        Assert.That(r.ExitCode, Is.EqualTo(0));
+        Assert.That(root.Log, Does.Contain(warning));
+        var archive = Path.Combine(root.DaemonDir("cfg"), root.Archives("cfg").Single());
+        var check = new ArchiveCheck(archive);
+        Assert.That(ArchiveCheck.SameBytes(check.CoreFile, crash.CorePath));
+        Assert.That(check.Metadata.Warnings, Has.Some.Contains(warning));
+    }
+
+    [Test]
+    public void MissingConfigUsesDefaultsAndSaysSo()
+    {
+        // the default corepath (/var/core) must not be touched by tests: point CDM_CONFIG at a file that is
+        // missing only after a first capture proved the path; here we check the parser's own report instead
+        var parsed = CoreDump.Config.CoreFileConfigParser.Parse(null);
+        Assert.That(parsed.Config, Is.EqualTo(CoreDump.Config.CoreFileConfig.Defaults));
+        Assert.That(parsed.Config.MaxCore, Is.EqualTo(1));
+        Assert.That(parsed.Config.CorePath, Is.EqualTo("/var/core"));
+    }
+
+    [Test]
+    public void SymlinkedCorepathIsRefusedWithAReason()
+    {
+        var crash = Crashes.Cached("segv");
+        using var root = new TempRoot();
+        var elsewhere = Directory.CreateTempSubdirectory("cdm-elsewhere-").FullName;
+        File.CreateSymbolicLink(root.CorePath, elsewhere);
+        KernelLike.Capture(root, "sym", 4001, crash.CorePath);
+        Assert.That(Directory.GetFileSystemEntries(elsewhere), Is.Empty, "nothing written through the symlink");
+        Assert.That(root.Log, Does.Contain("is a symlink or not a directory; refused"));
+        Directory.Delete(elsewhere, true);
+    }
+
+    [Test]
+    public void WorldWritableDaemonDirectoryIsRefused()
+    {
+        var crash = Crashes.Cached("segv");
+        using var root = new TempRoot();
+        Directory.CreateDirectory(root.DaemonDir("ww"));
+        File.SetUnixFileMode(root.DaemonDir("ww"), (UnixFileMode)0x1FF);
+        KernelLike.Capture(root, "ww", 4002, crash.CorePath);
+        Assert.That(root.Archives("ww"), Is.Empty);
+        Assert.That(root.Log, Does.Contain("writable by group or others"));
+    }
+}
