@@ -17,6 +17,7 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly List<string> _notes = [];
+    private int _suppressedBefore;
 
     public int Run(Stream stdin, string? osReleasePath)
     {
@@ -35,11 +36,22 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
             return Done(0, $"dropped: {refusal}", 0, 0, failed: true);
         }
         var store = new DaemonStore(daemonDir, inv.SafeName);
+        var admission = store.Admit(_started.ToUnixTimeSeconds(), config.RateBurst, config.RateInterval);
+        if (!admission.Admit)
+        {
+            stdin.Dispose();
+            return Done(0, $"suppressed: crash loop, more than {config.RateBurst} captures in {config.RateInterval}s " +
+                $"({admission.Next.Suppressed} suppressed since the last capture)", 0, 0);
+        }
+        _suppressedBefore = admission.SuppressedBefore;
+        if (_suppressedBefore > 0) _notes.Add($"{_suppressedBefore} crashes were suppressed by the crash-loop limit before this one");
         var reservation = store.Reserve(config.MaxCore, inv.CrashTime, _notes);
         if (reservation is null) { stdin.Dispose(); return Done(0, "not kept", 0, 0); }
         try
         {
-            var (core, archiveBytes) = WriteArchive(reservation, stdin, osReleasePath);
+            var guard = new DiskGuard(config, corepath!, reservation.Temp, DiskGuard.MeasureUsage(corepath!, inv.SafeName, reservation.Name.Slot));
+            guard.Check();
+            var (core, archiveBytes) = WriteArchive(reservation, new GuardedInput(stdin, guard), stdin, osReleasePath);
             string outcome = store.Publish(reservation, _notes);
             if (core.Truncated) outcome += $" (truncated: {core.TruncatedReason})";
             return Done(reservation.Name.Slot, outcome, core.BytesReceived, archiveBytes);
@@ -53,14 +65,14 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         finally { reservation.Temp.Dispose(); }
     }
 
-    private (CoreStreamResult Core, long ArchiveBytes) WriteArchive(DaemonStore.Reservation r, Stream stdin, string? osReleasePath)
+    private (CoreStreamResult Core, long ArchiveBytes) WriteArchive(DaemonStore.Reservation r, Stream input, Stream stdin, string? osReleasePath)
     {
         var mtime = DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime);
         using var writer = new CoreArchiveWriter(r.Temp, config.Compression, mtime);
         var (osRelease, _) = HostFacts.OsRelease(osReleasePath);
         writer.AddFile("os-release", osRelease, 0x1A4 /* 0644 */);
         if (stdin is FileStream { SafeFileHandle: var h }) Posix.SetPipeSize((int)h.DangerousGetHandle(), 1 << 20);
-        var core = writer.AddCore(r.Name.CoreMember, stdin, config.MaxCoreSize);
+        var core = writer.AddCore(r.Name.CoreMember, input, config.MaxCoreSize);
         stdin.Dispose(); // releases the crashed process (core_pipe_limit)
         var metadata = BuildMetadata(r, core);
         writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), 0x1A4);
@@ -102,6 +114,7 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
             FaultAddress = elf.FaultAddress,
             Threads = elf.Threads,
             MappedFiles = elf.MappedFiles,
+            SuppressedSinceLast = _suppressedBefore,
             Warnings = [.. inv.Warnings, .. configWarnings, .. _notes],
         };
     }

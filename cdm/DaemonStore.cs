@@ -1,3 +1,4 @@
+using CoreDump.Capture;
 using CoreDump.Naming;
 using CoreDump.Native;
 using CoreDump.Store;
@@ -11,7 +12,23 @@ public sealed class DaemonStore(SafeDirectory dir, string daemon)
 {
     public const uint ArchiveMode = 0x1A0; // 0640
 
+    public const string RateFile = ".ratelimit";
+
     public sealed record Reservation(ArchiveName Name, string TempName, SafeFileHandle Temp);
+
+    /// <summary>The crash-loop limit: records this crash in the daemon's window and says whether to capture it.</summary>
+    public CrashLoopLimit.Decision Admit(long now, int burst, int interval)
+    {
+        dir.TryLock(wait: true);
+        try
+        {
+            var state = CrashLoopLimit.State.Parse(ReadSmall(RateFile));
+            var decision = CrashLoopLimit.Decide(state, now, burst, interval);
+            dir.WriteAtomically(RateFile, System.Text.Encoding.ASCII.GetBytes(decision.Next.Serialize()), ArchiveMode, out _, durable: false);
+            return decision;
+        }
+        finally { dir.Unlock(); }
+    }
 
     /// <summary>Cleans leftovers of killed runs, chooses the slot and creates the locked temporary.
     /// Returns null when nothing is to be kept (maxcore = 0).</summary>
@@ -81,6 +98,15 @@ public sealed class DaemonStore(SafeDirectory dir, string daemon)
     {
         foreach (var companion in StateFiles.Companions(archive)) dir.Unlink(companion);
         dir.Unlink(archive);
+    }
+
+    private string? ReadSmall(string name)
+    {
+        using var h = dir.OpenExisting(name, write: false, out _);
+        if (h is null) return null;
+        var buf = new byte[256];
+        int n = RandomAccess.Read(h, buf, 0);
+        return System.Text.Encoding.ASCII.GetString(buf, 0, n);
     }
 
     /// <summary>A temporary whose writer died holds no lock any more.</summary>

@@ -91,7 +91,8 @@ public sealed class SafeDirectory : IDisposable
     public int Sync() => Posix.Fsync(Fd);
 
     /// <summary>Writes a small file atomically: exclusive temporary, fsync, rename over the target.</summary>
-    public bool WriteAtomically(string name, ReadOnlySpan<byte> content, uint mode, out string? error)
+    /// <param name="durable">fsync the file and the directory (skip for bookkeeping that may be lost)</param>
+    public bool WriteAtomically(string name, ReadOnlySpan<byte> content, uint mode, out string? error, bool durable = true)
     {
         string tmp = $".{name}.{Posix.Getpid()}.w";
         Unlink(tmp);
@@ -100,11 +101,11 @@ public sealed class SafeDirectory : IDisposable
             if (h is null) { error = $"cannot create {tmp}: {Posix.Describe(e)}"; return false; }
             try { RandomAccess.Write(h, content, 0); }
             catch (IOException ex) { Unlink(tmp); error = ex.Message; return false; }
-            Posix.Fsync((int)h.DangerousGetHandle());
+            if (durable) Posix.Fsync((int)h.DangerousGetHandle());
         }
         int r = Rename(tmp, name);
         if (r < 0) { Unlink(tmp); error = Posix.Describe(-r); return false; }
-        Sync();
+        if (durable) Sync();
         error = null;
         return true;
     }
