@@ -43,7 +43,8 @@ public sealed class DaemonStore(SafeDirectory dir, string daemon)
                 if (ArchiveName.Parse(name, daemon) is { } a) taken.Add(a.Slot);
                 else if (ArchiveName.ParseTemp(name, daemon) is { } t)
                 {
-                    if (IsAbandoned(name)) { dir.Unlink(name); notes.Add($"removed leftover {name} of a killed capture"); }
+                    if (!dir.IsRegularFile(name)) { dir.Unlink(name); notes.Add($"removed {name}: not a regular file (planted?)"); }
+                    else if (IsAbandoned(name)) { dir.Unlink(name); notes.Add($"removed leftover {name} of a killed capture"); }
                     else taken.Add(t.Name.Slot);
                 }
             }

@@ -42,7 +42,7 @@ public sealed class DiskGuard(CoreFileConfig config, SafeDirectory corepath, Saf
 /// <summary>stdin, with the disk guard consulted every <see cref="Interval"/> bytes.</summary>
 public sealed class GuardedInput(Stream inner, DiskGuard guard) : Stream
 {
-    public const long Interval = 4 << 20;
+    public const long Interval = 1 << 20;
     private long _sinceCheck;
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));

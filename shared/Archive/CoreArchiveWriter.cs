@@ -15,6 +15,9 @@ public sealed class CoreArchiveWriter : IDisposable
     public const int MaxLookahead = ElfCoreSniffer.MaxPrefix;
     private const int ReadSize = 1 << 20;
 
+    /// <summary>Most zero bytes added to a core that ended early; a larger gap means the headers are not to be believed.</summary>
+    public const long MaxPadding = 16L << 30;
+
     private readonly ChunkedGzipWriter _gz;
     private readonly DateTimeOffset _mtime;
 
@@ -65,12 +68,14 @@ public sealed class CoreArchiveWriter : IDisposable
         sniffer.Complete();
 
         string? reason = null;
+        long gap = expected is long exp ? Math.Min(exp, limit) - stored : 0;
         if (cut) reason = $"core larger than maxcoresize ({maxSize} bytes); cut there";
-        else if (expected is long exp && received < exp)
+        else if (gap > MaxPadding)
+            reason = $"stream ended after {received} bytes; the headers declare {expected}, too far to pad: stored as received";
+        else if (gap > 0)
         {
-            reason = $"stream ended after {received} of {exp} bytes the core's headers declare; zero-padded";
-            long pad = Math.Min(exp, limit) - stored;
-            stored += PadZeros(pad);
+            reason = $"stream ended after {received} of {expected} bytes the core's headers declare; zero-padded";
+            stored += PadZeros(gap);
         }
         _gz.Write(new byte[TarFraming.Padding(stored)]);
         if (stored != declared) _gz.RewriteStored(headerAt, TarFraming.WithSize(header, stored));
