@@ -15,7 +15,7 @@ public sealed class ArchiveCheck
         Archive = archive;
         var gz = Proc.Run("gzip", ["-t", archive]);
         Assert.That(gz.ExitCode, Is.EqualTo(0), $"gzip -t {archive}: {gz.Stderr}");
-        var list = Proc.Run("tar", ["-tzvf", archive]);
+        var list = Proc.Run("tar", ["-tzvf", archive], env: new Dictionary<string, string> { ["TZ"] = "UTC" });
         Assert.That(list.ExitCode, Is.EqualTo(0), $"tar -tzvf {archive}: {list.Stderr}");
         Listing = list.Stdout;
         ExtractDir = Directory.CreateTempSubdirectory("cdmx-").FullName;
