@@ -77,7 +77,7 @@ run_case() { # ID MODE COUNT NAME-FORMAT
   case "$2" in
     kill) crash_concurrent "$1" "$3" "$name" ;;
     rotate)
-      echo "maxcore=3" >>/etc/core_file.conf
+      sed -i "s/^maxcore=.*/maxcore=3/" /etc/core_file.conf
       n=1
       while [ $n -le "$3" ]; do crash_one "$1" $n segv "$name"; n=$((n + 1)); done ;;
     *) crash_one "$1" 1 "$2" "$name" ;;
@@ -85,8 +85,8 @@ run_case() { # ID MODE COUNT NAME-FORMAT
 }
 
 run_cases() {
-  # most cases crash once; maxcore=8 (a later duplicate key wins) lets the concurrent case keep all four
-  echo "maxcore=8" >>/etc/core_file.conf
+  # most cases crash once; maxcore=8 lets the concurrent case keep all four archives
+  sed -i "s/^maxcore=.*/maxcore=8/" /etc/core_file.conf
   grep -v '^#' /e2e/cases.txt | while read -r id mode sig count fn fmt; do
     [ -n "$id" ] || continue
     log "case $id"
