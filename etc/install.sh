@@ -231,7 +231,8 @@ EOF
 # --- arguments --------------------------------------------------------------------------------------------
 verb=${1:-} BIN=${2:-}
 [ -n "$verb" ] && [ -n "$BIN" ] || die "usage: install.sh install|uninstall|package BIN_DIR [--destdir DIR] [--out DIR]"
-BIN=$(cd "$BIN" 2>/dev/null && pwd) || die "no such BIN_DIR: $2"
+if [ -d "$BIN" ]; then BIN=$(cd "$BIN" && pwd)
+elif [ "$verb" != uninstall ]; then die "no such BIN_DIR: $BIN (run ./build.sh build first)"; fi
 shift 2
 DEST=/ OUT=$(dirname "$BIN")
 while [ $# -gt 0 ]; do

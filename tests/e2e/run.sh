@@ -26,6 +26,7 @@ run_guest() { # -> X; the boot's own result line
   local k
   k=$(fetch_kernel) || { not_ok "fetch Debian's cloud kernel (apt-get download linux-image-*-cloud-amd64)"; return 1; }
   ok "kernel: $(basename "$k") unpacked from its .deb (not installed)"
+  GUEST_KERNEL_RELEASE=$(basename "$(ls "$k"/boot/vmlinuz-* | head -n 1)" | sed 's/^vmlinuz-//')
   build_guest_root "$W/root" "$k" || { not_ok "guest root from install --destdir"; return 1; }
   pack_initramfs "$W/root" "$W/initrd.gz" || { not_ok "pack the guest initramfs"; return 1; }
   phase "booting the guest ($(du -h "$W/initrd.gz" | cut -f1) initramfs, accel ${E2E_ACCEL:-tcg})"

@@ -48,7 +48,7 @@ verify_case() { # ID MODE SIGNAL COUNT FUNCTION FORMAT
     a=$(ls "$dir"/"$safe.$slot".*.core.tar.gz 2>/dev/null | head -n 1)
     if [ -z "$a" ]; then not_ok "$id: slot $slot archive missing"; continue; fi
     if [ "$pid" = "?" ]; then pid=$(jq -r .pid < <(tar -xzOf "$a" metadata.json 2>/dev/null)); pids_seen="$pids_seen $pid"; fi
-    verify_archive "$id#$slot" "$a" "$safe" "$slot" "$pid" "$sig" "$fn"
+    verify_archive "$id#$slot" "$a" "$safe" "$slot" "$pid" "$sig" "$fn" "$([ "$mode" = threads ] && echo 4 || echo 1)"
   done 3< <(expected_slots "$id" "$mode" "$count")
   if [ "$mode" = kill ]; then
     check "$id: the $count archives hold the $count crashed pids" \
@@ -56,8 +56,8 @@ verify_case() { # ID MODE SIGNAL COUNT FUNCTION FORMAT
   fi
 }
 
-verify_archive() { # LABEL ARCHIVE SAFE SLOT PID SIGNAL FUNCTION
-  local label=$1 a=$2 safe=$3 slot=$4 pid=$5 sig=$6 fn=$7 t core w
+verify_archive() { # LABEL ARCHIVE SAFE SLOT PID SIGNAL FUNCTION THREADS
+  local label=$1 a=$2 safe=$3 slot=$4 pid=$5 sig=$6 fn=$7 threads=$8 t core w
   w=$(mktemp -d)
   check "$label: gzip -t and tar list os-release, the core, metadata.json" archive_well_formed "$a"
   t=$(basename "$a" | sed -E "s/^.*\.$slot\.([0-9]+)\.core\.tar\.gz$/\1/")
@@ -66,8 +66,8 @@ verify_archive() { # LABEL ARCHIVE SAFE SLOT PID SIGNAL FUNCTION
   tar -xzf "$a" -C "$w" 2>/dev/null
   core="$w/$safe.$slot.$t.core"
   check "$label: core is a complete ELF core (readelf)" elf_core_ok "$core" "$w/metadata.json"
-  check "$label: metadata pid=$pid signal=$sig executable_path, safe_name, slot" \
-    metadata_ok "$w/metadata.json" "$pid" "$sig" "$safe" "$slot"
+  check "$label: metadata pid=$pid signal=$sig threads=$threads executable_path safe_name slot kernel_release" \
+    metadata_ok "$w/metadata.json" "$pid" "$sig" "$safe" "$slot" "$threads"
   check "$label: gdb backtrace of the core names $fn" backtrace_has "$core" "$fn"
   rm -rf "$w"
 }
@@ -94,12 +94,14 @@ elf_core_ok() { # CORE METADATA
   [ "$(stat -c %s "$1")" = "$(jq -r .core_bytes_expected "$2")" ] || { echo "  size differs from core_bytes_expected"; return 1; }
 }
 
-metadata_ok() { # METADATA PID SIGNAL SAFE SLOT
+metadata_ok() { # METADATA PID SIGNAL SAFE SLOT THREADS
   local got
   got=$(jq -c --arg exe "$CRASHER" --arg safe "$4" --argjson pid "$2" --argjson sig "$3" --argjson slot "$5" \
-    '{pid, signal, executable_path, safe_name, slot, truncated, is_elf_core}
-     | . as $m | ($m.pid == $pid and $m.signal == $sig and $m.executable_path == $exe and $m.safe_name == $safe
-       and $m.slot == $slot and $m.truncated == false and $m.is_elf_core == true) as $good | {good: $good, m: $m}' "$1" 2>&1)
+    --argjson threads "$6" --arg krel "$GUEST_KERNEL_RELEASE" \
+    '{pid, signal, threads, executable_path, safe_name, slot, kernel_release, truncated, is_elf_core}
+     | . as $m | ($m.pid == $pid and $m.signal == $sig and $m.threads == $threads and $m.executable_path == $exe
+       and $m.safe_name == $safe and $m.slot == $slot and $m.kernel_release == $krel and $m.truncated == false
+       and $m.is_elf_core == true) as $good | {good: $good, m: $m}' "$1" 2>&1)
   [ "$(jq -r .good <<<"$got" 2>/dev/null)" = true ] || { echo "  metadata: $got"; return 1; }
 }
 
