@@ -11,12 +11,18 @@ fetch_kernel() {
   if [ -n "$dir" ] && [ -f "$dir/.unpacked" ]; then echo "$dir"; return; fi
   pkg=$(cloud_kernel_package) || return 1
   mkdir -p "$CACHE"
-  (cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null 2>&1) || { echo "apt-get download $pkg failed" >&2; return 1; }
+  if ! download_package "$pkg"; then # stale apt lists name a version the archive no longer has
+    apt_update
+    pkg=$(cloud_kernel_package) || return 1
+    download_package "$pkg" || { echo "apt-get download $pkg failed" >&2; return 1; }
+  fi
   deb=$(ls "$CACHE/${pkg}"_*.deb | tail -n 1)
   rm -rf "${CACHE:?}/$pkg"
   dpkg-deb -x "$deb" "$CACHE/$pkg" && touch "$CACHE/$pkg/.unpacked" && rm -f "$deb"
   echo "$CACHE/$pkg"
 }
+
+download_package() { (cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$1" >/dev/null 2>&1); }
 
 # The real package behind the metapackage linux-image-cloud-amd64 (apt lists are refreshed if empty).
 cloud_kernel_package() {

@@ -13,6 +13,10 @@ log_file = "$1/up.log"
 TOML
 }
 
+marker_advanced() { # DAEMON_DIR
+  [ -z "$(find "$1" -name '*.pending')" ] && [ -n "$(find "$1" -name '*.processed' -o -name '*.submitted')" ]
+}
+
 run_uploader_checks() {
   local u=$W/upload rc entry id safe fn report
   rm -rf "$u" && mkdir -p "$u/var" && cp -a "$X/var/core" "$u/var/core"
@@ -23,11 +27,13 @@ run_uploader_checks() {
     not_ok "uploader: out/bin/uploader is not implemented yet (exit 64); no reports to check"
     return
   fi
-  check "uploader --config T run exits 0 (exit $rc: $(head -c 200 "$u/stderr" | tr '\n' ' '))" test "$rc" -eq 0
+  [ "$rc" -eq 0 ] || head -c 400 "$u/stderr" | sed 's/^/  /'
+  check "uploader --config T run over the guest's corepath exits 0" test "$rc" -eq 0
   for entry in $UPLOAD_CASES; do
     IFS=: read -r id safe fn <<<"$entry"
     report=$(ls "$u/var/core/$safe"/*.core.tar.gz.report 2>/dev/null | head -n 1)
-    check "uploader: $id archive has a .report whose backtrace names $fn" \
-      eval "[ -n '$report' ] && grep -qw '$fn' '$report'"
+    check "uploader: $id archive has a .report whose backtrace (#N frames) names $fn" \
+      eval "[ -n '$report' ] && grep -qE '^#[0-9]+ .*\\b$fn\\b' '$report'"
+    check "uploader: $id archive's marker left .pending (now .processed or .submitted)" marker_advanced "$u/var/core/$safe"
   done
 }
