@@ -63,9 +63,14 @@ install_one() { # SRC DST MODE: copies, records in NEW_FILES; keeps an administr
     note "keeping the administrator's /$dst; the shipped one is /$target"
   fi
   make_dirs "$(dirname "$target")"
-  install -m "$mode" "$src" "$DEST/$target.cdm-tmp"
-  mv -f "$DEST/$target.cdm-tmp" "$DEST/$target"
+  copy_file "$src" "$DEST/$target" "$mode"
   NEW_FILES+=("$(sum "$DEST/$target") $target")
+}
+
+# cp + chmod + rename: the running /sbin/cdm is replaced atomically, never written in place (ETXTBSY)
+copy_file() { # SRC DST MODE
+  rm -f "$2.cdm-tmp"
+  cp "$1" "$2.cdm-tmp" && chmod "$3" "$2.cdm-tmp" && mv -f "$2.cdm-tmp" "$2"
 }
 
 # A config file is ours to replace when an earlier install wrote it and nobody changed it since.
@@ -74,7 +79,7 @@ config_is_ours() { manifest_has_file "$1" && [ "$(sum "$DEST/$1")" = "$(manifest
 write_manifest() {
   local old=() line
   if [ -f "$DEST/$MANIFEST" ]; then # a reinstall keeps the directories the first install created
-    while read -r line; do old+=("$line"); done < <(grep '^d ' "$DEST/$MANIFEST")
+    while read -r line; do old+=("$line"); done <<<"$(grep '^d ' "$DEST/$MANIFEST")"
   fi
   make_dirs "$(dirname "$MANIFEST")"
   {
@@ -87,7 +92,7 @@ write_manifest() {
 
 do_install() {
   NEW_DIRS=() NEW_FILES=()
-  while IFS='|' read -r src dst mode; do install_one "$src" "$dst" "$mode"; done < <(file_list)
+  while IFS='|' read -r src dst mode; do install_one "$src" "$dst" "$mode"; done <<<"$(file_list)"
   write_manifest
   note "installed into $DEST (manifest /$MANIFEST)"
   if [ "$DEST" = / ]; then live_apply; fi
@@ -104,11 +109,11 @@ do_uninstall() {
     else note "keeping /$b: changed since install"; fi
   done <<<"$manifest"
   rm -f "$DEST/$MANIFEST"
+  if [ "$DEST" = / ]; then live_restore; fi
   # the directories install created, deepest first, when empty (a kept file keeps its directory)
   while read -r dir; do
     [ -n "$dir" ] && rmdir "$DEST/$dir" 2>/dev/null || true
-  done < <(sed -n 's/^d //p' <<<"$manifest" | sort -r)
-  if [ "$DEST" = / ]; then live_restore; fi
+  done <<<"$(sed -n 's/^d //p' <<<"$manifest" | sort -r)"
   note "uninstalled from $DEST"
 }
 
@@ -162,7 +167,6 @@ live_stop() {
 
 live_restore() {
   restore_kernel_settings "$SAVED"
-  rmdir /var/lib/cdm 2>/dev/null || true
   if systemd_running; then systemctl daemon-reload; fi
 }
 
@@ -204,7 +208,7 @@ do_package() {
   while IFS='|' read -r src dst mode; do
     install -D -m "$mode" "$(source_path "$src")" "$stage/$dst"
     if is_config "$dst" || [[ $dst == etc/* ]]; then echo "/$dst" >>"$stage/DEBIAN/conffiles"; fi
-  done < <(file_list)
+  done <<<"$(file_list)"
   cat >"$stage/DEBIAN/control" <<EOF
 Package: coredump
 Version: $ver

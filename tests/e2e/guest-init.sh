@@ -94,6 +94,29 @@ run_cases() {
   done
 }
 
+# Opt-in (E2E_LIVE_INSTALL=1 on the host): install.sh's live-system branch, run here where the kernel is
+# disposable. A sentinel core_pattern must be saved by install and written back by uninstall.
+live_install_test() {
+  [ -f /e2e/live-install ] || return 0
+  L=$R/live
+  mkdir -p $L /e2e/bin
+  cp /sbin/cdm /e2e/bin/cdm && cp /usr/sbin/cdm-uploader /e2e/bin/uploader
+  echo "core-before-install" >/proc/sys/kernel/core_pattern
+  echo 0 >/proc/sys/kernel/core_pipe_limit
+  /e2e/bash /e2e/repo/etc/install.sh install /e2e/bin >$L/install.out 2>&1
+  echo $? >$L/install.rc
+  cat /proc/sys/kernel/core_pattern >$L/pattern-installed
+  cat /var/lib/cdm/core_pattern.saved >$L/saved 2>&1
+  /e2e/bash /e2e/repo/etc/install.sh uninstall /e2e/bin >$L/uninstall.out 2>&1
+  echo $? >$L/uninstall.rc
+  cat /proc/sys/kernel/core_pattern >$L/pattern-restored
+  cat /proc/sys/kernel/core_pipe_limit >$L/pipe-limit-restored
+  for f in /sbin/cdm /usr/sbin/cdm-uploader /etc/sysctl.d /etc/profile.d/coredump.sh /var/lib/cdm /var/lib; do
+    [ -e $f ] && echo $f
+  done >$L/left
+  ls /etc >$L/etc-after
+}
+
 hand_back() {
   cp /etc/core_file.conf $R/core_file.conf
   echo done >$R/finished
@@ -110,6 +133,7 @@ start=$(cut -d' ' -f1 /proc/uptime)
 run_cases
 log "crashes done in $(cut -d' ' -f1 /proc/uptime) s (started at $start s)"
 echo "$start $(cut -d' ' -f1 /proc/uptime)" >$R/uptime
+live_install_test
 hand_back
 log "results written; powering off"
 poweroff -f

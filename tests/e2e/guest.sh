@@ -62,6 +62,17 @@ build_guest_root() { # G KERNEL_DIR
   install -m 0755 "$ROOT/tests/e2e/guest-init.sh" "$g/init"
   cp "$ROOT/tests/e2e/cases.txt" "$g/e2e/cases.txt"
   echo "$CRASHER" >"$g/e2e/crasher-path"
+  if [ "${E2E_LIVE_INSTALL:-0}" = 1 ]; then add_live_install_test "$g"; fi
+}
+
+# bash and the installer's inputs, for the guest's opt-in test of install.sh on a live system (/).
+add_live_install_test() { # G
+  local g=$1
+  install -m 0755 /bin/bash "$g/e2e/bash"
+  copy_libs "$g" /bin/bash
+  mkdir -p "$g/e2e/repo"
+  (cd "$ROOT" && cp -r --parents etc sysctl.d Directory.Build.props "$g/e2e/repo/")
+  touch "$g/e2e/live-install"
 }
 
 pack_initramfs() { # G OUT.gz

@@ -54,6 +54,7 @@ main() {
     phase "checking the guest's archives on the host"
     verify_guest
     verify_cases
+    verify_live_install
     phase "uploader over the guest's archives"
     run_uploader_checks
   fi

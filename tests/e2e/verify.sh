@@ -110,3 +110,18 @@ backtrace_has() { # CORE FUNCTION
   bt=$(gdb -batch -nx -q -ex 'set debuginfod enabled off' -ex bt "$CRASHER" "$1" 2>/dev/null </dev/null)
   grep -qw "$2" <<<"$bt" || { echo "  gdb bt: $(grep '^#' <<<"$bt" | head -n 4 | xargs)"; return 1; }
 }
+
+# The opt-in live-system test of install.sh inside the guest (E2E_LIVE_INSTALL=1).
+verify_live_install() {
+  local l=$X/e2e-results/live want
+  [ "${E2E_LIVE_INSTALL:-0}" = 1 ] || return 0
+  want=$(sed -n 's/^kernel\.core_pattern=//p' "$ROOT/sysctl.d/50-coredump.conf")
+  check "guest live install (destdir /) exits 0" grep -qx 0 "$l/install.rc"
+  check "guest live install applied the sysctl.d file" test "$(cat "$l/pattern-installed" 2>/dev/null)" = "$want"
+  check "guest live install saved the previous core_pattern" grep -qx 'kernel.core_pattern=core-before-install' "$l/saved"
+  check "guest live uninstall exits 0" grep -qx 0 "$l/uninstall.rc"
+  check "guest live uninstall restored core_pattern and core_pipe_limit" \
+    eval "[ \"\$(cat '$l/pattern-restored')\" = core-before-install ] && grep -qx 0 '$l/pipe-limit-restored'"
+  check "guest live uninstall removed the installed files, kept the edited core_file.conf" \
+    eval "[ ! -s '$l/left' ] && grep -qx core_file.conf '$l/etc-after'"
+}
