@@ -22,11 +22,20 @@ public sealed class RunPass(UploaderConfig config, ILogger log)
     {
         var work = new WorkDir(config.EffectiveWorkDir);
         if (work.RemoveLeftovers() is var n and > 0) log.Information("removed {Count} leftovers of a killed run from {Dir}", n, work.Path);
+        if (Leftovers.RemoveUnder(config.Corepath) is var t and > 0) log.Information("removed {Count} temporaries of killed writers under {Corepath}", t, config.Corepath);
+        RemoveOutboxLeftovers();
         MakeReports(new ReportMaker(config, work), ct);
         using var targets = new Targets(config);
         await DeliverAsync(targets.All, ct);
         summary.Waiting = Scan().Count(a => a.State is ArchiveState.Pending or ArchiveState.Processed);
         return summary;
+    }
+
+    private void RemoveOutboxLeftovers()
+    {
+        if (config.Server.Count > 0) return;
+        using var outbox = ArchiveScanner.OpenExisting(config.Outbox, out _);
+        if (outbox is not null && Leftovers.RemoveFrom(outbox) is var n and > 0) log.Information("removed {Count} temporaries from the outbox", n);
     }
 
     private List<ArchiveRef> Scan()

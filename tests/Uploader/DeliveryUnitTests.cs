@@ -101,3 +101,16 @@ public class DeliveryUnitTests
     public void Release_name_prefers_pretty_name() =>
         Assert.That(ReportText.ReleaseName("NAME=Debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12\"\n"), Is.EqualTo("Debian GNU/Linux 12"));
 }
+
+[TestFixture]
+public class LeftoverUnitTests
+{
+    [TestCase(".crasher.1.17.core.tar.gz.pending.4242.w", true)]
+    [TestCase(".0123abcd.report.77.w", true)]
+    [TestCase(".ratelimit", false)]
+    [TestCase(".crasher.1.17.4242.tmp", false)]
+    [TestCase("crasher.1.17.core.tar.gz.report", false)]
+    [TestCase(".x.w", false)]
+    public void Atomic_write_temporaries_are_recognized(string name, bool expected) =>
+        Assert.That(Leftovers.IsAtomicWriteTemp(name), Is.EqualTo(expected));
+}
