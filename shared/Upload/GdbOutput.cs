@@ -116,14 +116,15 @@ public static partial class GdbOutput
         "may not match specified executable", "is newer than core file", "is truncated", "Cannot access memory at address",
         "failed to read", "core file too small", "exec file is newer", "Could not check ASLR", "does not match",
         "not in executable format", "is not a core dump", "no core file", "Can't open file", "warning: Unexpected size of section",
+        "extending past end of file", "Error reading shared library", "Failed to read a valid object file",
     ];
 
     /// <summary>gdb's warnings that say the core and executable do not match or that the core is truncated.
     /// (The harmless ".reg-xstate ... too small" of some kernels is not one of them.)</summary>
-    public static List<string> SignificantWarnings(string stderr)
+    public static List<string> SignificantWarnings(string stderr, string preamble = "")
     {
         var found = new List<string>();
-        foreach (var raw in stderr.Split('\n'))
+        foreach (var raw in stderr.Split('\n').Concat(preamble.Split('\n')))
         {
             string line = raw.Trim();
             if (line.Length == 0 || line.Contains(".reg-xstate", StringComparison.Ordinal)) continue;

@@ -3,7 +3,11 @@ using CoreDump.Upload;
 
 namespace CoreDump.Uploader.Processing;
 
-public sealed record GdbResult(string Stdout, string Stderr, int ExitCode, bool TimedOut);
+public sealed record GdbResult(string Stdout, string Stderr, int ExitCode, bool TimedOut)
+{
+    /// <summary>timeout(1) could not execute gdb (126: not executable, 127: not found).</summary>
+    public bool NotStarted => ExitCode is 126 or 127 && Stdout.Length == 0;
+}
 
 /// <summary>Runs real gdb in batch mode on a core: no init files, no debuginfod, no pagination, bounded in
 /// time (coreutils timeout as well, so gdb dies on time even if the uploader is killed).</summary>
@@ -34,7 +38,10 @@ public static class GdbRunner
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         psi.RedirectStandardInput = true;
-        using var p = Process.Start(psi) ?? throw new IOException($"cannot start {gdb}");
+        Process p;
+        try { p = Process.Start(psi) ?? throw new IOException($"cannot start {gdb}"); }
+        catch (System.ComponentModel.Win32Exception e) { throw new IOException($"cannot run gdb '{gdb}': {e.Message}", e); }
+        using var _ = p;
         p.StandardInput.Close();
         var stdout = ReadBounded(p.StandardOutput);
         var stderr = ReadBounded(p.StandardError);

@@ -34,9 +34,10 @@ public sealed class ReportMaker(UploaderConfig config, WorkDir work)
             else
             {
                 var g = GdbRunner.Run(config.Gdb, exe?.Path, x.CoreFile, gdbTimeoutSeconds, dir);
+                if (g.NotStarted) throw new IOException($"cannot run gdb '{config.Gdb}': {Tail(g.Stderr)}");
                 sections = GdbOutput.Sections(g.Stdout);
                 gdbSignal = GdbOutput.TerminatingSignal(g.Stdout);
-                warnings.AddRange(GdbOutput.SignificantWarnings(g.Stderr).Select(w => "gdb: " + w));
+                warnings.AddRange(GdbOutput.SignificantWarnings(g.Stderr, sections.GetValueOrDefault("preamble", "")).Select(w => "gdb: " + w));
                 if (g.TimedOut) problem = $"gdb did not finish within {gdbTimeoutSeconds} s; output so far is kept";
                 else if (g.ExitCode != 0) problem = $"gdb exited with {g.ExitCode}: {Tail(g.Stderr)}";
                 else if (!sections.ContainsKey("bt")) problem = $"gdb printed no backtrace: {Tail(g.Stderr)}";
