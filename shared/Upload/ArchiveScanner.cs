@@ -62,11 +62,12 @@ public static class ArchiveScanner
     {
         using var h = dir.OpenExisting(name, write: false, out _);
         if (h is null) return null;
-        var buf = new byte[max];
+        long size = Posix.TryFstat((int)h.DangerousGetHandle(), out var st) ? st.Size : max;
+        var buf = new byte[(int)Math.Min(Math.Max(size, 0), max)];
         int n = 0;
         try
         {
-            while (n < max)
+            while (n < buf.Length)
             {
                 int r = RandomAccess.Read(h, buf.AsSpan(n), n);
                 if (r <= 0) break;

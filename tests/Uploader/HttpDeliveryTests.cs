@@ -21,8 +21,8 @@ public class HttpDeliveryTests
         var req = server.Requests.Single();
         Assert.That(req.IdempotencyKey, Is.EqualTo(marker.ReportId));
         Assert.That(req.ContentType, Does.StartWith("multipart/form-data"));
-        Assert.That(req.Body, Does.Contain("name=crash").And.Contain("crash_null_write").And.Contain("Signature: " + marker.Signature));
-        Assert.That(req.Body, Does.Contain("name=archive").And.Contain(Path.GetFileName(a)));
+        Assert.That(req.Body, Does.Contain("name=\"crash\"").And.Contain("crash_null_write").And.Contain("Signature: " + marker.Signature));
+        Assert.That(req.Body, Does.Contain("name=\"archive\"").And.Contain($"filename=\"{Path.GetFileName(a)}\""));
         Assert.That(req.Authorization, Is.EqualTo("Bearer t0ken"));
         Assert.That(marker.DeliveredTo, Is.EqualTo(server.Url));
 

@@ -36,7 +36,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         key = self.headers.get("Idempotency-Key")
-        crash = b'name=crash' in body
+        crash = b'name="crash"' in body
         sig = [l for l in body.decode("utf-8", "replace").splitlines() if l.startswith("Signature: ")]
         print(f"receiver: POST {self.path} Idempotency-Key={key} {len(body)} bytes, field crash={crash}, {sig[0] if sig else ''}", flush=True)
         self.send_response(201); self.end_headers()

@@ -22,7 +22,16 @@ public static class RunCommand
                     log.Warning("not running: {Error}", lockError);
                     return busy ? ExitCodes.TempFail : ExitCodes.CantCreate;
                 }
-                var summary = await new RunPass(ctx.Config, log).RunAsync(ct);
+                foreach (var s in ctx.Config.Server.Where(s => s.Url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && !IsLoopback(s.Url)))
+                    log.Warning("server {Url} is plain http: reports travel unencrypted", s.Url);
+                RunSummary summary;
+                try { summary = await new RunPass(ctx.Config, log).RunAsync(ct); }
+                catch (OperationCanceledException)
+                {
+                    log.Warning("run interrupted (SIGTERM/SIGINT); the rest waits for the next run");
+                    Console.Error.WriteLine("uploader: interrupted");
+                    return ExitCodes.TempFail;
+                }
                 log.Information("{Summary}", summary.ToString());
                 Console.WriteLine(summary.ToString());
                 foreach (var p in summary.Problems) Console.Error.WriteLine($"uploader: {p}");
@@ -32,4 +41,7 @@ public static class RunCommand
         });
         return cmd;
     }
+
+    private static bool IsLoopback(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.IsLoopback || u.Host == "127.0.0.1");
 }

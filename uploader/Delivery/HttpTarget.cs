@@ -16,7 +16,9 @@ public sealed class HttpTarget(IHttpClientFactory factory, string clientName, Se
     {
         var client = factory.CreateClient(clientName);
         using var form = new MultipartFormDataContent();
-        form.Add(new StringContent(reportText), "crash");
+        var crash = new StringContent(reportText);
+        crash.Headers.ContentDisposition = new ContentDispositionHeaderValue("form-data") { Name = "\"crash\"" };
+        form.Add(crash);
         FileStream? archiveStream = null;
         try
         {
@@ -25,7 +27,8 @@ public sealed class HttpTarget(IHttpClientFactory factory, string clientName, Se
                 archiveStream = File.OpenRead(archive.Path);
                 var file = new StreamContent(archiveStream);
                 file.Headers.ContentType = new MediaTypeHeaderValue("application/gzip");
-                form.Add(file, "archive", archive.FileName);
+                file.Headers.ContentDisposition = new ContentDispositionHeaderValue("form-data") { Name = "\"archive\"", FileName = $"\"{archive.FileName}\"" };
+                form.Add(file);
             }
             using var request = new HttpRequestMessage(HttpMethod.Post, server.Url) { Content = form };
             request.Headers.TryAddWithoutValidation("Idempotency-Key", reportId);
