@@ -1,0 +1,80 @@
+using CoreDump.Native;
+using CoreDump.Naming;
+using CoreDump.Store;
+
+namespace CoreDump.Upload;
+
+/// <summary>Finds every archive under corepath and its state, whatever state the disk is in (the seed's
+/// NOTES): archives without a marker count as pending; if a crash ever left two markers, the most
+/// advanced one counts.</summary>
+public static class ArchiveScanner
+{
+    private static readonly ArchiveState[] Precedence = [ArchiveState.Submitted, ArchiveState.Rejected, ArchiveState.Processed, ArchiveState.Pending];
+
+    /// <summary>Opens an existing directory without creating it; null with no refusal when it does not exist.</summary>
+    public static SafeDirectory? OpenExisting(string path, out string? refusal)
+    {
+        refusal = null;
+        if (!Directory.Exists(path) && !File.Exists(path)) return null;
+        string parent = System.IO.Path.GetDirectoryName(path) ?? "/";
+        int pfd = Posix.OpenAt(-100, parent, Posix.O_RDONLY | Posix.O_DIRECTORY);
+        if (pfd < 0) { refusal = $"cannot open {parent}: {Posix.Describe(-pfd)}"; return null; }
+        try { return SafeDirectory.Open(pfd, System.IO.Path.GetFileName(path), path, 0, create: false, out refusal); }
+        finally { Posix.Close(pfd); }
+    }
+
+    public static List<ArchiveRef> Scan(string corePath, List<string> problems)
+    {
+        var found = new List<ArchiveRef>();
+        using var root = OpenExisting(corePath, out var refusal);
+        if (refusal is not null) problems.Add(refusal);
+        if (root is null) return found;
+        foreach (var daemon in root.List().Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal))
+        {
+            if (!root.TryStat(daemon, out var st) || !st.IsDirectory) continue;
+            using var dir = root.OpenChild(daemon, 0, create: false, out var r);
+            if (dir is null) { problems.Add(r ?? $"cannot open {daemon}"); continue; }
+            found.AddRange(ScanDaemon(corePath, daemon, dir));
+        }
+        return found;
+    }
+
+    public static List<ArchiveRef> ScanDaemon(string corePath, string daemon, SafeDirectory dir)
+    {
+        var names = dir.List().ToHashSet(StringComparer.Ordinal);
+        var list = new List<ArchiveRef>();
+        foreach (var file in names.Order(StringComparer.Ordinal))
+        {
+            if (ArchiveName.Parse(file, daemon) is not ArchiveName name) continue;
+            if (!dir.TryStat(file, out var st) || !st.IsRegular) continue;
+            var state = Precedence.Where(s => names.Contains(StateFiles.Marker(file, s))).Cast<ArchiveState?>().FirstOrDefault();
+            var marker = state is ArchiveState s0 ? ReadMarker(dir, StateFiles.Marker(file, s0)) : new MarkerInfo();
+            list.Add(new ArchiveRef(corePath, name, state ?? ArchiveState.Pending, state is not null, marker, st.Size, st.Ino,
+                names.Contains(file + StateFiles.ReportSuffix)));
+        }
+        return list;
+    }
+
+    public static MarkerInfo ReadMarker(SafeDirectory dir, string marker) =>
+        ReadSmallFile(dir, marker, 64 * 1024) is byte[] b ? MarkerInfo.Parse(b) : new MarkerInfo();
+
+    public static byte[]? ReadSmallFile(SafeDirectory dir, string name, int max)
+    {
+        using var h = dir.OpenExisting(name, write: false, out _);
+        if (h is null) return null;
+        long size = Posix.TryFstat((int)h.DangerousGetHandle(), out var st) ? st.Size : max;
+        var buf = new byte[(int)Math.Min(Math.Max(size, 0), max)];
+        int n = 0;
+        try
+        {
+            while (n < buf.Length)
+            {
+                int r = RandomAccess.Read(h, buf.AsSpan(n), n);
+                if (r <= 0) break;
+                n += r;
+            }
+        }
+        catch (IOException) { return null; }
+        return buf[..n];
+    }
+}

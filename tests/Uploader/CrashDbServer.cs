@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace CoreDump.Tests.Uploader;
+
+/// <summary>A real HTTP crash database on 127.0.0.1 for the tests: records every request (idempotency key,
+/// the multipart body), honours the key (a duplicate is answered 200 but not stored again) and answers
+/// as the test scripts it: a status, a Retry-After, or a stall.</summary>
+public sealed class CrashDbServer : IDisposable
+{
+    public sealed record Request(string? IdempotencyKey, string ContentType, string Body, string? Authorization, int AnsweredStatus);
+    public sealed record Answer(int Status, string? RetryAfter = null, TimeSpan? Stall = null, bool StoreBeforeStall = false);
+
+    private readonly HttpListener listener = new();
+    private readonly ConcurrentQueue<Answer> script = new();
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task loop;
+
+    public int Port { get; }
+    public string Url => $"http://127.0.0.1:{Port}/crash";
+    public ConcurrentQueue<Request> Requests { get; } = new();
+    /// <summary>Reports stored, in arrival order, once per idempotency key.</summary>
+    public ConcurrentDictionary<string, string> Stored { get; } = new();
+    public List<string> StoredOrder { get; } = [];
+    /// <summary>Answer when the script is empty.</summary>
+    public Answer Default { get; set; } = new(200);
+    public TaskCompletionSource<Request> FirstRequest { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public CrashDbServer()
+    {
+        Port = FreePort();
+        listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        listener.Start();
+        loop = Task.Run(AcceptLoop);
+    }
+
+    public void Then(params Answer[] answers) { foreach (var a in answers) script.Enqueue(a); }
+
+    public static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private async Task AcceptLoop()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            HttpListenerContext ctx;
+            try { ctx = await listener.GetContextAsync(); }
+            catch (Exception) { return; }
+            _ = Task.Run(() => Handle(ctx));
+        }
+    }
+
+    private async Task Handle(HttpListenerContext ctx)
+    {
+        try
+        {
+            string body;
+            using (var r = new StreamReader(ctx.Request.InputStream, Encoding.UTF8)) body = await r.ReadToEndAsync();
+            var answer = script.TryDequeue(out var a) ? a : Default;
+            string? key = ctx.Request.Headers["Idempotency-Key"];
+            var request = new Request(key, ctx.Request.ContentType ?? "", body, ctx.Request.Headers["Authorization"], answer.Status);
+            Requests.Enqueue(request);
+            bool ok = answer.Status is >= 200 and < 300;
+            if (ok && answer.StoreBeforeStall) Store(key, body);
+            FirstRequest.TrySetResult(request);
+            if (answer.Stall is TimeSpan stall) await Task.Delay(stall, stop.Token);
+            if (ok && !answer.StoreBeforeStall) Store(key, body);
+            ctx.Response.StatusCode = answer.Status;
+            if (answer.RetryAfter is { } ra) ctx.Response.AddHeader("Retry-After", ra);
+            ctx.Response.Close();
+        }
+        catch (Exception) { try { ctx.Response.Abort(); } catch (Exception) { } }
+    }
+
+    private void Store(string? key, string body)
+    {
+        if (key is null) return;
+        lock (StoredOrder)
+            if (Stored.TryAdd(key, body)) StoredOrder.Add(key);
+    }
+
+    public List<string?> Keys => Requests.Select(r => r.IdempotencyKey).ToList();
+
+    public void Dispose()
+    {
+        stop.Cancel();
+        try { listener.Stop(); listener.Close(); } catch (Exception) { }
+        try { loop.Wait(2000); } catch (Exception) { }
+    }
+}

@@ -1,0 +1,18 @@
+using CoreDump.Upload;
+
+namespace CoreDump.Uploader.Commands;
+
+/// <summary>Finds the archive an admin named: a path, a file name, or a report id (or a prefix of ≥ 6 hex digits).</summary>
+public static class ArchiveLookup
+{
+    public static ArchiveRef? Find(string corePath, string what, out string? error)
+    {
+        var all = ArchiveScanner.Scan(corePath, new List<string>());
+        string full = Path.GetFullPath(what);
+        var matches = all.Where(a => a.Path == full || a.FileName == what || a.FileName == Path.GetFileName(what)
+            || a.Marker.ReportId == what || (what.Length >= 6 && a.Marker.ReportId?.StartsWith(what, StringComparison.Ordinal) == true)).ToList();
+        if (matches.Select(m => m.Path).Distinct().Count() > 1) { error = $"'{what}' matches {matches.Count} archives; give the full path"; return null; }
+        error = matches.Count == 0 ? $"no archive '{what}' under {corePath}" : null;
+        return matches.FirstOrDefault();
+    }
+}

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using System.Text;
+using CoreDump.Store;
+using CoreDump.Upload;
+
+namespace CoreDump.Uploader.Commands;
+
+/// <summary>`uploader info ARCHIVE`: the state, bookkeeping and report of one archive.</summary>
+public static class InfoCommand
+{
+    public static Command Create(Option<string?> configOption)
+    {
+        var archive = new Argument<string>("archive") { Description = "Archive path, file name or report id" };
+        var cmd = new Command("info", "Show one archive: state, delivery bookkeeping and its report") { archive };
+        cmd.SetAction(pr =>
+        {
+            if (UploaderContext.Load(pr.GetValue(configOption)) is not { } ctx) return ExitCodes.Config;
+            if (ArchiveLookup.Find(ctx.Config.Corepath, pr.GetValue(archive)!, out var error) is not { } a)
+            {
+                Console.Error.WriteLine($"uploader: {error}");
+                return ExitCodes.NoInput;
+            }
+            var e = a.ToListEntry();
+            var sb = new StringBuilder();
+            sb.Append("archive: ").Append(a.Path).Append('\n')
+              .Append("state: ").Append(e.State).Append(a.HasMarker ? "" : " (no marker: counts as pending)").Append('\n')
+              .Append("size: ").Append(a.Size).Append('\n')
+              .Append("report-id: ").Append(e.ReportId ?? "-").Append('\n')
+              .Append("signature: ").Append(e.Signature ?? "-").Append('\n')
+              .Append("attempts: ").Append(e.Attempts).Append('\n')
+              .Append("next-attempt: ").Append(e.NextAttempt is long n ? DateTimeOffset.FromUnixTimeSeconds(n).ToString("u") : "-").Append('\n')
+              .Append("last-error: ").Append(e.LastError ?? "-").Append('\n')
+              .Append("delivered-to: ").Append(a.Marker.DeliveredTo ?? "-").Append('\n');
+            Console.Write(sb.ToString());
+            if (a.HasReport && File.Exists(a.ReportPath)) Console.Write("\n" + File.ReadAllText(a.ReportPath));
+            else Console.WriteLine("report: (none yet)");
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+}

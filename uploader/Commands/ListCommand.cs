@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using CoreDump.Upload;
+
+namespace CoreDump.Uploader.Commands;
+
+/// <summary>`uploader list [--daemon D] [--state S] [--signature SIG] [--json]`.</summary>
+public static class ListCommand
+{
+    public static Command Create(Option<string?> configOption)
+    {
+        var json = new Option<bool>("--json") { Description = "Print a JSON array (snake_case keys)" };
+        var daemon = new Option<string?>("--daemon", "-d") { Description = "Only this daemon (directory name)", HelpName = "name" };
+        var state = new Option<string?>("--state", "-s") { Description = "Only this state: pending, processed, submitted, rejected", HelpName = "state" };
+        var signature = new Option<string?>("--signature") { Description = "Only crashes with this signature (prefix)", HelpName = "hex" };
+        state.AcceptOnlyFromAmong("pending", "processed", "submitted", "rejected");
+        var cmd = new Command("list", "List captured crashes: time, daemon, slot, signal, size, state, signature") { json, daemon, state, signature };
+        cmd.SetAction(pr =>
+        {
+            if (UploaderContext.Load(pr.GetValue(configOption)) is not { } ctx) return ExitCodes.Config;
+            var problems = new List<string>();
+            var rows = ArchiveScanner.Scan(ctx.Config.Corepath, problems).Select(a => a.ToListEntry())
+                .Where(e => pr.GetValue(daemon) is not { } d || e.Daemon == d)
+                .Where(e => pr.GetValue(state) is not { } s || e.State == s)
+                .Where(e => pr.GetValue(signature) is not { } g || e.Signature?.StartsWith(g, StringComparison.OrdinalIgnoreCase) == true)
+                .OrderBy(e => e.Time).ThenBy(e => e.Path, StringComparer.Ordinal).ToList();
+            foreach (var p in problems) Console.Error.WriteLine($"uploader: {p}");
+            if (pr.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(rows, UploadJsonContext.Default.ListListEntry));
+            else PrintTable(rows);
+            return problems.Count > 0 ? ExitCodes.IoErr : ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static void PrintTable(List<ListEntry> rows)
+    {
+        const string Format = "{0,-20} {1,-16} {2,4} {3,-8} {4,10} {5,-10} {6}";
+        Console.WriteLine(string.Format(CultureInfo.InvariantCulture, Format, "TIME (UTC)", "DAEMON", "SLOT", "SIGNAL", "SIZE", "STATE", "SIGNATURE"));
+        foreach (var e in rows)
+            Console.WriteLine(string.Format(CultureInfo.InvariantCulture, Format,
+                DateTimeOffset.FromUnixTimeSeconds(e.Time).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                e.Daemon, e.Slot, e.SignalName ?? "-", e.Size, e.State, e.Signature ?? "-"));
+    }
+}

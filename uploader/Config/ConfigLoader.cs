@@ -1,0 +1,52 @@
+using Tomlyn;
+
+namespace CoreDump.Uploader.Config;
+
+/// <summary>A configuration the uploader refuses to run with (exit 78, EX_CONFIG).</summary>
+public sealed class ConfigException(string message) : Exception(message);
+
+public static class ConfigLoader
+{
+    public const string DefaultPath = "/etc/cdm/uploader.toml";
+
+    /// <summary>Reads <paramref name="path"/>; a missing file gives the embedded defaults. Unknown keys are
+    /// returned as warnings (to be logged); a malformed file or a bad value throws ConfigException.</summary>
+    public static UploaderConfig Load(string path, List<string> warnings)
+    {
+        if (!File.Exists(path))
+        {
+            if (Directory.Exists(path)) throw new ConfigException($"{path}: is a directory");
+            warnings.Add($"{path} not found: using the embedded defaults");
+            return Validate(new UploaderConfig(), path);
+        }
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ConfigException($"{path}: {e.Message}"); }
+        UploaderConfig cfg;
+        try { cfg = TomlSerializer.Deserialize(text, UploaderTomlContext.Default.UploaderConfig) ?? new UploaderConfig(); }
+        catch (TomlException e) { throw new ConfigException($"{path}{e.Message.Split('\n')[0]}"); }
+        foreach (var key in cfg.UnknownKeys()) warnings.Add($"{path}: unknown key '{key}' ignored");
+        return Validate(cfg, path);
+    }
+
+    private static UploaderConfig Validate(UploaderConfig c, string path)
+    {
+        void Need(bool ok, string what) { if (!ok) throw new ConfigException($"{path}: {what}"); }
+        foreach (var (key, value) in new[] { ("corepath", c.Corepath), ("outbox", c.Outbox), ("state_dir", c.StateDir), ("log_file", c.LogFile) })
+            Need(Path.IsPathRooted(value), $"{key} must be an absolute path, not '{value}'");
+        Need(c.WorkDir is null || Path.IsPathRooted(c.WorkDir), "work_dir must be an absolute path");
+        Need(c.Gdb.Length > 0, "gdb must not be empty");
+        Need(c.GdbTimeoutSeconds is > 0 and <= 86400, "gdb_timeout_seconds must be 1..86400");
+        Need(c.RunTimeoutSeconds is > 0 and <= 86400, "run_timeout_seconds must be 1..86400");
+        Need(c.KeepFreeBytes >= 0, "keep_free_bytes must be >= 0");
+        for (int i = 0; i < c.Server.Count; i++)
+        {
+            var s = c.Server[i];
+            Need(Uri.TryCreate(s.Url, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp),
+                $"server[{i}].url must be an absolute http(s) URL, not '{s.Url}'");
+            Need(s.TimeoutSeconds is > 0 and <= 3600, $"server[{i}].timeout_seconds must be 1..3600");
+            Need(s.AuthHeader is null || s.AuthHeader.IndexOf(':') > 0, $"server[{i}].auth_header must look like 'Name: value'");
+        }
+        return c;
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tomlyn.Serialization;
+
+namespace CoreDump.Uploader.Config;
+
+/// <summary>/etc/cdm/uploader.toml (docs/uploader.md). Keys are snake_case; unknown keys land in Extra.</summary>
+public sealed class UploaderConfig
+{
+    public string Corepath { get; set; } = "/var/core";
+    public string Outbox { get; set; } = "/var/lib/cdm/outbox";
+    public string StateDir { get; set; } = "/var/lib/cdm";
+    /// <summary>Where cores are extracted for gdb; default &lt;state_dir&gt;/work.</summary>
+    public string? WorkDir { get; set; }
+    public string LogFile { get; set; } = "/var/log/cdm-uploader.log";
+    public string Gdb { get; set; } = "gdb";
+    public int GdbTimeoutSeconds { get; set; } = 120;
+    public int RunTimeoutSeconds { get; set; } = 900;
+    /// <summary>Free space to leave on the work directory's filesystem after extracting a core.</summary>
+    public long KeepFreeBytes { get; set; } = 256L << 20;
+    /// <summary>Where to look for an executable cdm's metadata does not name (docs/uploader.md).</summary>
+    public List<string> ExecutableSearchPath { get; set; } = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/libexec"];
+    public List<ServerConfig> Server { get; set; } = [];
+    [TomlExtensionData] public Dictionary<string, object?>? Extra { get; set; }
+
+    public string EffectiveWorkDir => WorkDir ?? Path.Combine(StateDir, "work");
+    public string LockFile => Path.Combine(StateDir, "uploader.lock");
+
+    public IEnumerable<string> UnknownKeys() =>
+        (Extra?.Keys ?? Enumerable.Empty<string>()).Concat(Server.SelectMany((s, i) => (s.Extra?.Keys ?? Enumerable.Empty<string>()).Select(k => $"server[{i}].{k}")));
+}
+
+public sealed class ServerConfig
+{
+    [TomlRequired] public string Url { get; set; } = "";
+    /// <summary>"Name: value", e.g. "Authorization: Bearer abc".</summary>
+    public string? AuthHeader { get; set; }
+    public int TimeoutSeconds { get; set; } = 30;
+    public bool UploadArchive { get; set; }
+    [TomlExtensionData] public Dictionary<string, object?>? Extra { get; set; }
+}
+
+[TomlSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[TomlSerializable(typeof(UploaderConfig))]
+internal partial class UploaderTomlContext : TomlSerializerContext;

@@ -1,0 +1,157 @@
+using CoreDump.Store;
+using CoreDump.Upload;
+using CoreDump.Uploader.Config;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Processing;
+using Serilog;
+
+namespace CoreDump.Uploader;
+
+/// <summary>One bounded pass over every state on disk (the seed's NOTES): make reports for pending archives
+/// (and for processed ones whose report is missing), then deliver processed reports in the seed's order.</summary>
+public sealed class RunPass(UploaderConfig config, ILogger log)
+{
+    private readonly RunSummary summary = new();
+    private readonly DateTimeOffset deadline = DateTimeOffset.UtcNow.AddSeconds(config.RunTimeoutSeconds);
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private bool OutOfTime => DateTimeOffset.UtcNow >= deadline;
+    private int SecondsLeft => Math.Max(1, (int)(deadline - DateTimeOffset.UtcNow).TotalSeconds);
+
+    public async Task<RunSummary> RunAsync(CancellationToken ct)
+    {
+        var work = new WorkDir(config.EffectiveWorkDir);
+        if (work.RemoveLeftovers() is var n and > 0) log.Information("removed {Count} leftovers of a killed run from {Dir}", n, work.Path);
+        if (Leftovers.RemoveUnder(config.Corepath) is var t and > 0) log.Information("removed {Count} temporaries of killed writers under {Corepath}", t, config.Corepath);
+        RemoveOutboxLeftovers();
+        MakeReports(new ReportMaker(config, work), ct);
+        using var targets = new Targets(config);
+        await DeliverAsync(targets.All, ct);
+        summary.Waiting = Scan().Count(a => a.State is ArchiveState.Pending or ArchiveState.Processed);
+        return summary;
+    }
+
+    private void RemoveOutboxLeftovers()
+    {
+        if (config.Server.Count > 0) return;
+        using var outbox = ArchiveScanner.OpenExisting(config.Outbox, out _);
+        if (outbox is not null && Leftovers.RemoveFrom(outbox) is var n and > 0) log.Information("removed {Count} temporaries from the outbox", n);
+    }
+
+    private List<ArchiveRef> Scan()
+    {
+        var problems = new List<string>();
+        var all = ArchiveScanner.Scan(config.Corepath, problems);
+        foreach (var p in problems.Where(p => summary.Problems.Add(p))) log.Warning("scan: {Problem}", p);
+        return all;
+    }
+
+    private void MakeReports(ReportMaker maker, CancellationToken ct)
+    {
+        var byPath = Scan().Where(a => a.State == ArchiveState.Pending || (a.State == ArchiveState.Processed && !a.HasReport))
+            .ToDictionary(a => a.Path);
+        var todo = byPath.Values.Select(a => new QueueItem(a.Path, a.Name.UnixTime, a.Marker));
+        foreach (var item in QueueOrder.DueInOrder(todo, Now))
+        {
+            if (OutOfTime || ct.IsCancellationRequested) { summary.TimeLimitReached = true; return; }
+            if (byPath.GetValueOrDefault(item.Key) is { } a) MakeOne(maker, a, ct);
+        }
+    }
+
+    private void MakeOne(ReportMaker maker, ArchiveRef a, CancellationToken ct)
+    {
+        using var dir = ArchiveScanner.OpenExisting(a.DaemonDir, out var refusal);
+        if (dir is null) { log.Warning("{Archive}: {Refusal}", a.Path, refusal); return; }
+        var store = new MarkerStore(dir, a);
+        try
+        {
+            var made = maker.Make(a, Math.Min(config.GdbTimeoutSeconds, SecondsLeft), ct);
+            var info = a.Marker with { ReportId = made.ReportId, Signature = made.Signature, Signal = made.Signal, NextAttempt = null, LastError = null, Attempts = 0 };
+            if (!store.WriteReport(made.Text, out var error) || !store.Move(StateMachine.Next(ArchiveState.Pending, UploadStep.ReportWritten), info, out error))
+            {
+                log.Warning("{Archive}: report not stored: {Error}", a.Path, error);
+                return;
+            }
+            summary.Processed++;
+            log.Information("{Archive}: report {ReportId} written, signature {Signature}", a.Path, made.ReportId, made.Signature);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException or System.ComponentModel.Win32Exception)
+        {
+            summary.Failed++;
+            RecordFailure(store, a.Marker, "report: " + e.Message, null);
+            log.Error("{Archive}: no report: {Error}", a.Path, e.Message);
+        }
+    }
+
+    private async Task DeliverAsync(IReadOnlyList<IDeliveryTarget> targets, CancellationToken ct)
+    {
+        var ready = Scan().Where(a => a.State == ArchiveState.Processed && a.HasReport).ToDictionary(a => a.Path);
+        var order = QueueOrder.DueInOrder(ready.Values.Select(a => new QueueItem(a.Path, a.Name.UnixTime, a.Marker)), Now);
+        foreach (var item in order)
+        {
+            if (OutOfTime || ct.IsCancellationRequested) { summary.TimeLimitReached = true; return; }
+            await DeliverOneAsync(targets, ready[item.Key], ct);
+        }
+    }
+
+    private async Task DeliverOneAsync(IReadOnlyList<IDeliveryTarget> targets, ArchiveRef a, CancellationToken ct)
+    {
+        using var dir = ArchiveScanner.OpenExisting(a.DaemonDir, out var refusal);
+        if (dir is null) { log.Warning("{Archive}: {Refusal}", a.Path, refusal); return; }
+        var store = new MarkerStore(dir, a);
+        byte[]? bytes = ArchiveScanner.ReadSmallFile(dir, a.FileName + StateFiles.ReportSuffix, 64 << 20);
+        if (bytes is null) return;
+        string text = System.Text.Encoding.UTF8.GetString(bytes);
+        string id = a.Marker.ReportId ?? ReportIdOf(text) ?? ReportId.Derive(a.Daemon, a.Name.Slot, a.Name.UnixTime, a.Size, null);
+        var verdicts = new List<DeliveryVerdict>();
+        var details = new List<string>();
+        long? retryAfter = null;
+        string? deliveredTo = null;
+        foreach (var target in targets)
+        {
+            var r = await target.DeliverAsync(a, id, text, ct);
+            verdicts.Add(r.Verdict);
+            details.Add($"{target.Name}: {r.Detail}");
+            if (r.RetryAfterSeconds is long ra) retryAfter = Math.Max(retryAfter ?? 0, ra);
+            if (r.Verdict == DeliveryVerdict.Delivered) { deliveredTo = target.Name; break; }
+        }
+        var step = StateMachine.FromVerdict(DeliveryRules.Combine(verdicts));
+        var marker = a.Marker with { ReportId = id };
+        string detail = string.Join("; ", details);
+        switch (step)
+        {
+            case UploadStep.Delivered:
+                Move(store, ArchiveState.Submitted, marker with { DeliveredTo = deliveredTo, DeliveredAt = Now, NextAttempt = null, LastError = null });
+                summary.Submitted++;
+                log.Information("{Archive}: report {ReportId} delivered ({Detail})", a.Path, id, detail);
+                break;
+            case UploadStep.Refused:
+                Move(store, ArchiveState.Rejected, marker with { LastError = detail, LastAttempt = Now, NextAttempt = null });
+                summary.Rejected++;
+                log.Warning("{Archive}: report {ReportId} rejected, kept for inspection ({Detail})", a.Path, id, detail);
+                break;
+            default:
+                RecordFailure(store, marker, detail, retryAfter);
+                summary.Failed++;
+                break;
+        }
+    }
+
+    private void Move(MarkerStore store, ArchiveState to, MarkerInfo info)
+    {
+        if (!store.Move(StateMachine.Next(store.State, to == ArchiveState.Submitted ? UploadStep.Delivered : UploadStep.Refused), info, out var error))
+            log.Warning("marker not moved to {State}: {Error}", to, error);
+    }
+
+    private void RecordFailure(MarkerStore store, MarkerInfo marker, string error, long? retryAfter)
+    {
+        int attempts = marker.Attempts + 1;
+        long delay = Backoff.Delay(attempts, Random.Shared.NextDouble(), retryAfter);
+        var info = marker with { Attempts = attempts, LastAttempt = Now, NextAttempt = Now + delay, LastError = error };
+        if (!store.Update(info, out var e)) log.Warning("marker not updated: {Error}", e);
+        log.Warning("attempt {Attempts} failed ({Error}); next attempt in {Delay} s", attempts, error, delay);
+    }
+
+    private static string? ReportIdOf(string report) =>
+        report.Split('\n').FirstOrDefault(l => l.StartsWith(ReportText.ReportIdKey, StringComparison.Ordinal))?[ReportText.ReportIdKey.Length..].Trim();
+}

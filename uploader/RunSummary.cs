@@ -1,0 +1,14 @@
+namespace CoreDump.Uploader;
+
+/// <summary>The counts of one pass, printed as one line.</summary>
+public sealed class RunSummary
+{
+    public int Processed, Submitted, Failed, Rejected, Waiting, Skipped;
+    public bool TimeLimitReached;
+    /// <summary>Directories under corepath that could not be read (refused or unreadable).</summary>
+    public readonly HashSet<string> Problems = [];
+
+    public override string ToString() =>
+        $"uploader run: processed {Processed}, submitted {Submitted}, failed {Failed}, rejected {Rejected}, waiting {Waiting}" +
+        (TimeLimitReached ? ", stopped at run_timeout_seconds (the rest waits for the next run)" : "");
+}
