@@ -70,6 +70,7 @@ run_one() {
   echo "$name $tool $(( (end - start) / 1000 )) $u $s $m $(stat -c %s "$core") $out" >> "$RES"
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: warming the page cache with the corpus" >&2
 for c in "${CORES[@]}"; do cat "$CACHE/$c.core" > /dev/null; done
 TOOLS=(cdm original tarpigz pigz gzip1 pipe)
@@ -80,9 +81,9 @@ for r in $(seq "$RUNS"); do
   done
 done
 
-# cdm on an empty stdin (a pipe with no writer data), five runs.
+# cdm on an empty stdin (a pipe that ends at once), nine runs.
 EMPTY=$WORK/empty.tsv
-for i in 1 2 3 4 5; do
+for i in 1 2 3 4 5 6 7 8 9; do
   seq=$((seq + 1))
   start=$(date +%s%N)
   : | env -i CDM_CONFIG="$WORK/core_file.conf" CDM_OS_RELEASE=$OSR "$BIN/cdm" "e$seq" 1700000000 1>&- 2>&-
@@ -93,4 +94,5 @@ done
 
 echo
 echo "Command: ./build.sh bench   (bench/run.sh $BIN $RUNS; $(nproc) cores; median of $RUNS interleaved runs)"
+echo "Load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine inflates wall times)"
 python3 "$HERE/report.py" "$RES" "$EMPTY"

@@ -137,6 +137,15 @@ public sealed class ChunkedGzipWriter : Stream
         }
         var member = _zeroMember;
         var previous = _lastWrite;
+        if (previous.IsCompleted)
+        {
+            // Nothing ahead of it: write now, no task (long zero runs are read at pipe speed).
+            previous.GetAwaiter().GetResult();
+            RandomAccess.Write(_file, member, _fileOffset);
+            _fileOffset += member.Length;
+            lock (_poolLock) _freeInput.Push(input);
+            return;
+        }
         _lastWrite = previous.ContinueWith(t =>
         {
             t.GetAwaiter().GetResult();
@@ -162,7 +171,7 @@ public sealed class ChunkedGzipWriter : Stream
 
     private MemoryStream RentOutput()
     {
-        lock (_poolLock) return _freeOutput.Count > 0 ? _freeOutput.Pop() : new MemoryStream(_chunkSize / 2);
+        lock (_poolLock) return _freeOutput.Count > 0 ? _freeOutput.Pop() : new MemoryStream(_chunkSize + _chunkSize / 16 + 1024) /* worst case (stored), so it never grows */;
     }
 
     private void Return(byte[] input, MemoryStream output)
