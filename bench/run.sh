@@ -95,4 +95,5 @@ done
 echo
 echo "Command: ./build.sh bench   (bench/run.sh $BIN $RUNS; $(nproc) cores; median of $RUNS interleaved runs)"
 echo "Load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine inflates wall times)"
+mkdir -p "$ROOT/out/bench" && cp "$RES" "$ROOT/out/bench/last-results.tsv" && cp "$EMPTY" "$ROOT/out/bench/last-empty.tsv"
 python3 "$HERE/report.py" "$RES" "$EMPTY"

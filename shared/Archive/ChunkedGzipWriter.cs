@@ -8,7 +8,7 @@ namespace CoreDump.Archive;
 public sealed class ChunkedGzipWriter : Stream
 {
     public const int DefaultChunkSize = 1 << 20;
-    public const int MaxInFlight = 4;
+    public const int MaxInFlight = 8;
 
     private readonly SafeFileHandle _file;
     private readonly int _level, _chunkSize;
