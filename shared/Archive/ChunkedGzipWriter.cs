@@ -8,7 +8,7 @@ namespace CoreDump.Archive;
 public sealed class ChunkedGzipWriter : Stream
 {
     public const int DefaultChunkSize = 1 << 20;
-    public const int MaxInFlight = 4;
+    public const int MaxInFlight = 8;
 
     private readonly SafeFileHandle _file;
     private readonly int _level, _chunkSize;
@@ -52,6 +52,19 @@ public sealed class ChunkedGzipWriter : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
+    /// <summary>The free rest of the current chunk, to read input straight into (no copy); commit with
+    /// <see cref="Advance"/>. Never empty.</summary>
+    public Span<byte> GetSpan() => _chunk.AsSpan(_chunkLength);
+
+    /// <summary>Accepts the first <paramref name="count"/> bytes written into <see cref="GetSpan"/>.</summary>
+    public void Advance(int count)
+    {
+        if ((uint)count > (uint)(_chunkSize - _chunkLength)) throw new ArgumentOutOfRangeException(nameof(count));
+        _bytesIn += count;
+        _chunkLength += count;
+        if (_chunkLength == _chunkSize) Submit(inlineIfAlone: false);
+    }
+
     /// <summary>Ends the current member at a chunk boundary, writes <paramref name="data"/> as a stored member
     /// and returns the file offset where it starts (for <see cref="RewriteStored"/>).</summary>
     public long WriteStored(ReadOnlySpan<byte> data)
@@ -91,7 +104,7 @@ public sealed class ChunkedGzipWriter : Stream
         if (inlineIfAlone && _inFlight.Count == 0)
         {
             var output = RentOutput();
-            GzipMember.Compress(input.AsSpan(0, length), _level, output);
+            GzipMember.Compress(input.AsSpan(0, length), GzipMember.ChooseLevel(input.AsSpan(0, length), _level, output), output);
             Append(output);
             Return(input, output);
             return;
@@ -99,7 +112,7 @@ public sealed class ChunkedGzipWriter : Stream
         var compress = Task.Run(() =>
         {
             var output = RentOutput();
-            GzipMember.Compress(input.AsSpan(0, length), _level, output);
+            GzipMember.Compress(input.AsSpan(0, length), GzipMember.ChooseLevel(input.AsSpan(0, length), _level, output), output);
             return output;
         });
         var previous = _lastWrite;
@@ -124,6 +137,15 @@ public sealed class ChunkedGzipWriter : Stream
         }
         var member = _zeroMember;
         var previous = _lastWrite;
+        if (previous.IsCompleted)
+        {
+            // Nothing ahead of it: write now, no task (long zero runs are read at pipe speed).
+            previous.GetAwaiter().GetResult();
+            RandomAccess.Write(_file, member, _fileOffset);
+            _fileOffset += member.Length;
+            lock (_poolLock) _freeInput.Push(input);
+            return;
+        }
         _lastWrite = previous.ContinueWith(t =>
         {
             t.GetAwaiter().GetResult();
@@ -149,7 +171,7 @@ public sealed class ChunkedGzipWriter : Stream
 
     private MemoryStream RentOutput()
     {
-        lock (_poolLock) return _freeOutput.Count > 0 ? _freeOutput.Pop() : new MemoryStream(_chunkSize / 2);
+        lock (_poolLock) return _freeOutput.Count > 0 ? _freeOutput.Pop() : new MemoryStream(_chunkSize + _chunkSize / 16 + 1024) /* worst case (stored), so it never grows */;
     }
 
     private void Return(byte[] input, MemoryStream output)

@@ -54,15 +54,19 @@ public sealed class CoreArchiveWriter : IDisposable
         long received = head.Length, stored = 0;
         stored += Store(head.AsSpan(0, (int)Math.Min(head.Length, limit)));
         bool cut = head.Length > limit;
-        var buffer = new byte[ReadSize];
         while (!ended && !cut)
         {
-            int n = input.Read(buffer, 0, buffer.Length);
+            // Read straight into the compressor's current chunk: one copy (the pipe's), whatever the pipe had
+            // ready (a pipe read never waits for a full buffer), at most one chunk.
+            var span = _gz.GetSpan();
+            if (span.Length > ReadSize) span = span[..ReadSize];
+            int n = input.Read(span);
             if (n <= 0) break;
             received += n;
-            sniffer.Observe(buffer.AsSpan(0, n));
+            sniffer.Observe(span[..n]);
             int keep = (int)Math.Min(n, limit - stored);
-            stored += Store(buffer.AsSpan(0, keep));
+            _gz.Advance(keep);
+            stored += keep;
             cut = keep < n || (stored == limit && maxSize > 0 && PeekMore(input));
         }
         sniffer.Complete();
