@@ -6,7 +6,7 @@ namespace CoreDump.Upload;
 
 /// <summary>Finds every archive under corepath and its state, whatever state the disk is in (the seed's
 /// NOTES): archives without a marker count as pending; if a crash ever left two markers, the most
-/// advanced one counts.</summary>
+/// advanced one counts; a marker that is not a regular file does not count.</summary>
 public static class ArchiveScanner
 {
     private static readonly ArchiveState[] Precedence = [ArchiveState.Submitted, ArchiveState.Rejected, ArchiveState.Processed, ArchiveState.Pending];
@@ -47,7 +47,9 @@ public static class ArchiveScanner
         {
             if (ArchiveName.Parse(file, daemon) is not ArchiveName name) continue;
             if (!dir.TryStat(file, out var st) || !st.IsRegular) continue;
-            var state = Precedence.Where(s => names.Contains(StateFiles.Marker(file, s))).Cast<ArchiveState?>().FirstOrDefault();
+            // a marker counts only as a regular file: a planted link or directory is ignored (and replaced by the next rename)
+            var state = Precedence.Where(s => names.Contains(StateFiles.Marker(file, s)) && dir.IsRegularFile(StateFiles.Marker(file, s)))
+                .Cast<ArchiveState?>().FirstOrDefault();
             var marker = state is ArchiveState s0 ? ReadMarker(dir, StateFiles.Marker(file, s0)) : new MarkerInfo();
             list.Add(new ArchiveRef(corePath, name, state ?? ArchiveState.Pending, state is not null, marker, st.Size, st.Ino,
                 names.Contains(file + StateFiles.ReportSuffix)));

@@ -52,3 +52,59 @@ public class PlantedLinkTests
         Directory.Delete(outside, true);
     }
 }
+
+[Category("Stress")]
+public class UploaderPlantedLinkTests
+{
+    /// <summary>Links planted at the uploader's paths: its lock, the work folder for extracted cores, an
+    /// archive's report and next marker. Nothing outside is written, removed or clobbered.</summary>
+    [Test]
+    public void UploaderNeverFollowsPlantedLinks()
+    {
+        using var env = new CoreDump.Tests.Uploader.UploaderEnv();
+        var archive = env.Capture("segv", 60_000);
+        var outside = Directory.CreateTempSubdirectory("upl-victim-").FullName;
+        var victim = Path.Combine(outside, "victim");
+        File.WriteAllText(victim, "precious\n");
+        int tried = 0;
+
+        // the work folder is a link to a directory with files: they must not be extracted into or removed
+        Directory.CreateDirectory(env.StateDir);
+        File.CreateSymbolicLink(Path.Combine(env.StateDir, "work"), outside);
+        var r1 = env.Uploader("run");
+        tried++;
+        bool refusedWork = r1.ExitCode != 0 && r1.Stderr.Contains("work_dir refused");
+        File.Delete(Path.Combine(env.StateDir, "work"));
+
+        // report and next marker names are links to the victim
+        File.CreateSymbolicLink(archive + ".report", victim);
+        File.CreateSymbolicLink(archive + ".processed", victim);
+        File.CreateSymbolicLink(archive + ".submitted", victim);
+        tried += 3;
+        var r2 = env.Uploader("run");
+
+        // the lock is a link to the victim
+        File.CreateSymbolicLink(Path.Combine(env.StateDir, "uploader.lock.tmp-plant"), victim);
+        File.Delete(Path.Combine(env.StateDir, "uploader.lock"));
+        File.Move(Path.Combine(env.StateDir, "uploader.lock.tmp-plant"), Path.Combine(env.StateDir, "uploader.lock"));
+        var r3 = env.Uploader("run");
+        tried++;
+
+        int clobbered = File.ReadAllText(victim) == "precious\n" ? 0 : 1;
+        int escaped = Directory.GetFileSystemEntries(outside).Length - 1;
+        bool delivered = CoreDump.Tests.Uploader.UploaderEnv.State(archive) == "submitted";
+        StressReport.Figure("uploader: planted links", tried, delivered ? 0 : 1, clobbered, escaped,
+            $"work-link-refused={refusedWork} lock-link-exit={r3.ExitCode}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(clobbered, Is.Zero, "victim changed");
+            Assert.That(escaped, Is.Zero, "files created or removed outside");
+            Assert.That(refusedWork, Is.True, r1.Stdout + r1.Stderr);
+            Assert.That(r2.ExitCode, Is.EqualTo(0), r2.Stderr);
+            Assert.That(delivered, Is.True, "the report still reaches the outbox");
+            Assert.That(new FileInfo(archive + ".report").LinkTarget, Is.Null);
+            Assert.That(r3.ExitCode, Is.Not.EqualTo(0), "a linked lock is refused");
+        });
+        Directory.Delete(outside, true);
+    }
+}

@@ -38,6 +38,9 @@ public sealed class CrashDbServer : IDisposable
 
     public void Then(params Answer[] answers) { foreach (var a in answers) script.Enqueue(a); }
 
+    /// <summary>Drops the answers still scripted: from now on every request gets <see cref="Default"/>.</summary>
+    public void ClearScript() { while (script.TryDequeue(out _)) { } }
+
     public static int FreePort()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);

@@ -11,7 +11,7 @@ scale=1; [ "${2:-}" = "--quick" ] && scale=0
 start=$(date +%s)
 CDM_BIN_DIR=$BIN STRESS_FULL=$scale STRESS_REPORT=$REPORT \
   dotnet test "$ROOT/tests/CoreDump.Tests.csproj" -c Release -v q --nologo --filter "TestCategory=Stress" \
-  --logger "console;verbosity=normal" >"$LOG" 2>&1
+  >"$LOG" 2>&1
 echo "scenario                           figures"
 sort "$REPORT"
 awk '{for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] ~ /^(tried|lost|corrupt|escaped)$/) t[kv[1]] += kv[2] } }

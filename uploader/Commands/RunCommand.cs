@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace CoreDump.Uploader.Commands;
 
 /// <summary>`uploader run`: one bounded pass. Exit 0 when the pass completed (deliveries that failed wait
-/// for a later run), 74 when a directory under corepath could not be read, 75 when another run holds the lock, 73 when the state directory is unusable.</summary>
+/// for a later run), 74 when a directory under corepath could not be read, 75 when another run holds the lock, 73 when the state or work directory is unusable (e.g. a symlink).</summary>
 public static class RunCommand
 {
     public static Command Create(Option<string?> configOption)
@@ -31,6 +31,12 @@ public static class RunCommand
                     log.Warning("run interrupted (SIGTERM/SIGINT); the rest waits for the next run");
                     Console.Error.WriteLine("uploader: interrupted");
                     return ExitCodes.TempFail;
+                }
+                catch (IOException e)
+                {
+                    log.Error("run stopped: {Error}", e.Message);
+                    Console.Error.WriteLine($"uploader: {e.Message}");
+                    return ExitCodes.CantCreate;
                 }
                 log.Information("{Summary}", summary.ToString());
                 Console.WriteLine(summary.ToString());
