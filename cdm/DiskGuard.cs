@@ -1,3 +1,4 @@
+using CoreDump.Archive;
 using CoreDump.Capture;
 using CoreDump.Config;
 using CoreDump.Naming;
@@ -30,12 +31,18 @@ public sealed class DiskGuard(CoreFileConfig config, SafeDirectory corepath, Saf
         return total;
     }
 
-    public void Check()
+    /// <summary>Most bytes that can reach the archive after a check and before the next one: the chunks in
+    /// flight, the one being filled, and one check interval of input (stored chunks grow by under 0.1%).</summary>
+    public const long InFlightBound = (ChunkedGzipWriter.MaxInFlight + 2L) * ChunkedGzipWriter.DefaultChunkSize + GuardedInput.Interval;
+
+    /// <param name="bytesRead">input read so far: nothing beyond it can be pending</param>
+    public void Check(long bytesRead = 0)
     {
         if (!Posix.TryFstatVfs(corepath.Fd, out var vfs)) return;
         long fsSize = (long)(vfs.Blocks * vfs.FragmentSize), available = (long)(vfs.BlocksAvailable * vfs.FragmentSize);
         long written = Posix.TryFstat((int)temp.DangerousGetHandle(), out var st) ? st.Blocks * 512 : 0;
-        if (DiskGuardPolicy.Check(config, fsSize, available, usage, written) is { } reason) throw new DiskLimitException(reason);
+        long pending = Math.Min(bytesRead, InFlightBound) + GuardedInput.Interval;
+        if (DiskGuardPolicy.Check(config, fsSize, available, usage, written, pending) is { } reason) throw new DiskLimitException(reason);
     }
 }
 
@@ -43,7 +50,7 @@ public sealed class DiskGuard(CoreFileConfig config, SafeDirectory corepath, Saf
 public sealed class GuardedInput(Stream inner, DiskGuard guard) : Stream
 {
     public const long Interval = 1 << 20;
-    private long _sinceCheck;
+    private long _sinceCheck, _total;
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -51,7 +58,8 @@ public sealed class GuardedInput(Stream inner, DiskGuard guard) : Stream
     {
         int n = inner.Read(buffer);
         _sinceCheck += n;
-        if (_sinceCheck >= Interval) { _sinceCheck = 0; guard.Check(); }
+        _total += n;
+        if (_sinceCheck >= Interval) { _sinceCheck = 0; guard.Check(_total); }
         return n;
     }
 

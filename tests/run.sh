@@ -19,11 +19,12 @@ add_counts() { # parses "N passed, N failed" from a stage's last such line
 }
 
 echo "==> NUnit suite"
-dotnet test "$ROOT/tests/CoreDump.Tests.csproj" -c Release -v q --nologo 2>&1 | tee "$LOG" | grep -vE '^\s*$' || true
-summary=$(grep -E '(Passed|Failed)!\s+- Failed:' "$LOG" | tail -n 1)
-if [ -n "$summary" ]; then
-  p=$(echo "$summary" | sed -E 's/.*Passed:\s*([0-9]+).*/\1/'); f=$(echo "$summary" | sed -E 's/.*Failed:\s*([0-9]+),.*/\1/')
-  passed=$((passed + p)); failed=$((failed + f))
+dotnet test "$ROOT/tests/CoreDump.Tests.csproj" -c Release -v q --nologo --logger "console;verbosity=normal" 2>&1 \
+  | tee "$LOG" | grep -E '^\s+Failed |Error Message|^\s+(Expected|But was)|^Total tests|^\s+(Passed|Failed|Skipped):|error' || true
+total=$(grep -E '^Total tests:' "$LOG" | tail -n 1 | grep -oE '[0-9]+')
+if [ -n "$total" ]; then
+  p=$(grep -E '^\s+Passed:\s+[0-9]+' "$LOG" | tail -n 1 | grep -oE '[0-9]+'); f=$(grep -E '^\s+Failed:\s+[0-9]+' "$LOG" | tail -n 1 | grep -oE '[0-9]+')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 else
   echo "NUnit suite did not run (build error?)"; failed=$((failed + 1))
 fi

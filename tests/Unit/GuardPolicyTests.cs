@@ -15,6 +15,9 @@ public class GuardPolicyTests
         Assert.That(DiskGuardPolicy.Check(Cfg, 10_000, 5_000, 900, 101), Does.Contain("maxuse"));
         Assert.That(DiskGuardPolicy.Check(Cfg with { MaxUse = 0 }, 10_000, 5_000, long.MaxValue / 2, 1), Is.Null);
         Assert.That(DiskGuardPolicy.Check(Cfg with { KeepFree = new KeepFree(4096, 0) }, 10_000, 4095, 0, 0), Does.Contain("4096"));
+        Assert.That(DiskGuardPolicy.Check(Cfg, 10_000, 2_000, 0, 0, pending: 1001), Does.Contain("keepfree"), "bytes still in flight count against keepfree");
+        Assert.That(DiskGuardPolicy.Check(Cfg, 10_000, 2_000, 0, 0, pending: 900), Is.Null);
+        Assert.That(DiskGuardPolicy.Check(Cfg with { KeepFree = new KeepFree(0, 0) }, 10_000, 10, 0, 0, pending: 900), Is.Null, "keepfree=0 is off");
     }
 
     [Test]

@@ -11,15 +11,16 @@ scale=1; [ "${2:-}" = "--quick" ] && scale=0
 start=$(date +%s)
 CDM_BIN_DIR=$BIN STRESS_FULL=$scale STRESS_REPORT=$REPORT \
   dotnet test "$ROOT/tests/CoreDump.Tests.csproj" -c Release -v q --nologo --filter "TestCategory=Stress" \
-  >"$LOG" 2>&1
+  --logger "console;verbosity=normal" >"$LOG" 2>&1
 echo "scenario                           figures"
 sort "$REPORT"
 awk '{for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] ~ /^(tried|lost|corrupt|escaped)$/) t[kv[1]] += kv[2] } }
      END { printf "%-34s tried=%d lost=%d corrupt=%d escaped=%d\n", "TOTAL", t["tried"], t["lost"], t["corrupt"], t["escaped"] }' "$REPORT"
 grep -E '^\s+Failed ' "$LOG" | sed 's/^/FAILED: /'
-summary=$(grep -E '(Passed|Failed)!\s+- Failed:' "$LOG" | tail -n 1)
-[ -n "$summary" ] || { tail -n 30 "$LOG"; echo "0 passed, 1 failed"; exit 1; }
-p=$(echo "$summary" | sed -E 's/.*Passed:\s*([0-9]+).*/\1/'); f=$(echo "$summary" | sed -E 's/.*Failed:\s*([0-9]+),.*/\1/')
+total=$(grep -E '^Total tests:' "$LOG" | tail -n 1 | grep -oE '[0-9]+')
+[ -n "$total" ] || { tail -n 30 "$LOG"; echo "0 passed, 1 failed"; exit 1; }
+p=$(grep -E '^\s+Passed:\s+[0-9]+' "$LOG" | tail -n 1 | grep -oE '[0-9]+'); f=$(grep -E '^\s+Failed:\s+[0-9]+' "$LOG" | tail -n 1 | grep -oE '[0-9]+')
+p=${p:-0}; f=${f:-0}
 echo "stress took $(( $(date +%s) - start )) s"
 echo "$p passed, $f failed"
 [ "$f" -eq 0 ]
