@@ -71,13 +71,20 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         using var writer = new CoreArchiveWriter(r.Temp, config.Compression, mtime);
         var (osRelease, _) = HostFacts.OsRelease(osReleasePath);
         writer.AddFile("os-release", osRelease, 0x1A4 /* 0644 */);
-        if (stdin is FileStream { SafeFileHandle: var h }) Posix.SetPipeSize((int)h.DangerousGetHandle(), 1 << 20);
+        if (stdin is FileStream { SafeFileHandle: var h }) EnlargePipe((int)h.DangerousGetHandle());
         var core = writer.AddCore(r.Name.CoreMember, input, config.MaxCoreSize);
         stdin.Dispose(); // releases the crashed process (core_pipe_limit)
         var metadata = BuildMetadata(r, core);
         writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), 0x1A4);
         writer.Finish();
         return (core, writer.CompressedBytes);
+    }
+
+    /// <summary>A larger pipe lets the kernel write ahead while cdm compresses: 8 MiB (root may exceed
+    /// fs.pipe-max-size), else 1 MiB.</summary>
+    private static void EnlargePipe(int fd)
+    {
+        if (Posix.SetPipeSize(fd, 8 << 20) < 0) Posix.SetPipeSize(fd, 1 << 20);
     }
 
     private CaptureMetadata BuildMetadata(DaemonStore.Reservation r, CoreStreamResult core)
