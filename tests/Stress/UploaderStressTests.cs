@@ -20,11 +20,14 @@ public class UploaderStressTests
         using var db = new CrashDbServer();
         using var resetter = new RawServer(ResetMidBody);
         using var notTls = new RawServer(AnswerPlainHttp);
+        // more than the crash-loop limit's default burst of one daemon: lift it for the capture phase
+        env.Root.WriteConfig($"maxcore=20\ncorepath={env.Root.CorePath}\nlogfile={env.Root.LogFile}\nratelimit_burst=0\n");
         var cores = new[] { "segv", "segv2", "abort", "fpe" }.Select(m => Crashes.Cached(m).CorePath).ToArray();
         var paths = new List<string>();
         for (int i = 0; i < archives; i++)
         {
             KernelLike.Capture(env.Root, "crasher", 50_000 + i, cores[i % cores.Length]);
+            Assert.That(File.Exists(Path.Combine(env.DaemonDir, $"crasher.{i + 1}.{50_000 + i}.core.tar.gz")), env.Root.Log);
             paths.Add(Path.Combine(env.DaemonDir, $"crasher.{i + 1}.{50_000 + i}.core.tar.gz"));
         }
         env.WriteConfig(UploaderEnv.Server($"http://127.0.0.1:{resetter.Port}/crash", 2) +
@@ -56,6 +59,7 @@ public class UploaderStressTests
         for (int i = 0; i < 10 && paths.Any(a => UploaderEnv.State(a) != "submitted"); i++) { env.Uploader("retry"); env.Run(); }
 
         int lost = paths.Count(a => UploaderEnv.State(a) != "submitted");
+
         var okKeys = db.Requests.Where(r => r.AnsweredStatus is >= 200 and < 300).Select(r => r.IdempotencyKey).ToList();
         int resent = okKeys.Count - okKeys.Distinct().Count();
         int wrongCount = Math.Abs(db.Stored.Count - archives);
