@@ -122,8 +122,7 @@ public sealed class ChunkedGzipWriter : Stream
             Append(compress.Result);
             Return(input, compress.Result);
         }, TaskContinuationOptions.ExecuteSynchronously);
-        _inFlight.Enqueue(_lastWrite);
-        while (_inFlight.Count > MaxInFlight) _inFlight.Dequeue().GetAwaiter().GetResult();
+        Track(_lastWrite);
     }
 
     /// <summary>Runs of zero pages are common in cores; an all-zero chunk always compresses to the same member.</summary>
@@ -153,7 +152,13 @@ public sealed class ChunkedGzipWriter : Stream
             _fileOffset += member.Length;
             lock (_poolLock) _freeInput.Push(input);
         }, TaskContinuationOptions.ExecuteSynchronously);
-        _inFlight.Enqueue(_lastWrite);
+        Track(_lastWrite);
+    }
+
+    /// <summary>Keeps at most <see cref="MaxInFlight"/> chunks pending: waits for the oldest beyond that.</summary>
+    private void Track(Task write)
+    {
+        _inFlight.Enqueue(write);
         while (_inFlight.Count > MaxInFlight) _inFlight.Dequeue().GetAwaiter().GetResult();
     }
 
