@@ -7,7 +7,9 @@ export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-mount -t tmpfs -o mode=1777 tmp /tmp
+# no tmpfs over /tmp: the root is already in memory, and a checkout under /tmp (CI's clone) puts the
+# crasher there, at the same path as on the host
+mkdir -p /tmp && chmod 1777 /tmp
 R=/e2e-results
 mkdir -p $R /var/log
 CRASHER=$(cat /e2e/crasher-path)
