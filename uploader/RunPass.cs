@@ -34,7 +34,7 @@ public sealed class RunPass(UploaderConfig config, ILogger log)
     private void RemoveOutboxLeftovers()
     {
         if (config.Server.Count > 0) return;
-        using var outbox = ArchiveScanner.OpenExisting(config.Outbox, out _);
+        using var outbox = SafeDirectory.OpenExistingPath(config.Outbox, out _);
         if (outbox is not null && Leftovers.RemoveFrom(outbox) is var n and > 0) log.Information("removed {Count} temporaries from the outbox", n);
     }
 
@@ -60,7 +60,7 @@ public sealed class RunPass(UploaderConfig config, ILogger log)
 
     private void MakeOne(ReportMaker maker, ArchiveRef a, CancellationToken ct)
     {
-        using var dir = ArchiveScanner.OpenExisting(a.DaemonDir, out var refusal);
+        using var dir = SafeDirectory.OpenExistingPath(a.DaemonDir, out var refusal);
         if (dir is null) { log.Warning("{Archive}: {Refusal}", a.Path, refusal); return; }
         var store = new MarkerStore(dir, a);
         try
@@ -96,7 +96,7 @@ public sealed class RunPass(UploaderConfig config, ILogger log)
 
     private async Task DeliverOneAsync(IReadOnlyList<IDeliveryTarget> targets, ArchiveRef a, CancellationToken ct)
     {
-        using var dir = ArchiveScanner.OpenExisting(a.DaemonDir, out var refusal);
+        using var dir = SafeDirectory.OpenExistingPath(a.DaemonDir, out var refusal);
         if (dir is null) { log.Warning("{Archive}: {Refusal}", a.Path, refusal); return; }
         var store = new MarkerStore(dir, a);
         byte[]? bytes = ArchiveScanner.ReadSmallFile(dir, a.FileName + StateFiles.ReportSuffix, 64 << 20);

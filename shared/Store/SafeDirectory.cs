@@ -44,9 +44,24 @@ public sealed class SafeDirectory : IDisposable
             try { Directory.CreateDirectory(parent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute); }
             catch (Exception e) { refusal = $"cannot create {parent}: {e.Message}"; return null; }
         }
+        return OpenUnderParent(absolute, mode, create: true, out refusal);
+    }
+
+    /// <summary>Opens an existing directory by absolute path (same checks, nothing created); null with no
+    /// refusal when nothing is there.</summary>
+    public static SafeDirectory? OpenExistingPath(string absolute, out string? refusal)
+    {
+        refusal = null;
+        if (!Directory.Exists(absolute) && !File.Exists(absolute)) return null;
+        return OpenUnderParent(absolute, 0, create: false, out refusal);
+    }
+
+    private static SafeDirectory? OpenUnderParent(string absolute, uint mode, bool create, out string? refusal)
+    {
+        string parent = System.IO.Path.GetDirectoryName(absolute) ?? "/";
         int pfd = Posix.OpenAt(-100 /* AT_FDCWD */, parent, Posix.O_RDONLY | Posix.O_DIRECTORY);
         if (pfd < 0) { refusal = $"cannot open {parent}: {Posix.Describe(-pfd)}"; return null; }
-        try { return Open(pfd, System.IO.Path.GetFileName(absolute), absolute, mode, create: true, out refusal); }
+        try { return Open(pfd, System.IO.Path.GetFileName(absolute), absolute, mode, create, out refusal); }
         finally { Posix.Close(pfd); }
     }
 

@@ -11,22 +11,10 @@ public static class ArchiveScanner
 {
     private static readonly ArchiveState[] Precedence = [ArchiveState.Submitted, ArchiveState.Rejected, ArchiveState.Processed, ArchiveState.Pending];
 
-    /// <summary>Opens an existing directory without creating it; null with no refusal when it does not exist.</summary>
-    public static SafeDirectory? OpenExisting(string path, out string? refusal)
-    {
-        refusal = null;
-        if (!Directory.Exists(path) && !File.Exists(path)) return null;
-        string parent = System.IO.Path.GetDirectoryName(path) ?? "/";
-        int pfd = Posix.OpenAt(-100, parent, Posix.O_RDONLY | Posix.O_DIRECTORY);
-        if (pfd < 0) { refusal = $"cannot open {parent}: {Posix.Describe(-pfd)}"; return null; }
-        try { return SafeDirectory.Open(pfd, System.IO.Path.GetFileName(path), path, 0, create: false, out refusal); }
-        finally { Posix.Close(pfd); }
-    }
-
     public static List<ArchiveRef> Scan(string corePath, List<string> problems)
     {
         var found = new List<ArchiveRef>();
-        using var root = OpenExisting(corePath, out var refusal);
+        using var root = SafeDirectory.OpenExistingPath(corePath, out var refusal);
         if (refusal is not null) problems.Add(refusal);
         if (root is null) return found;
         foreach (var daemon in root.List().Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal))

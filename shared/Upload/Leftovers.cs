@@ -21,7 +21,7 @@ public static partial class Leftovers
     /// <summary>Removes leftovers in every daemon directory under corepath, each under its flock.</summary>
     public static int RemoveUnder(string corePath)
     {
-        using var root = ArchiveScanner.OpenExisting(corePath, out _);
+        using var root = SafeDirectory.OpenExistingPath(corePath, out _);
         if (root is null) return 0;
         int removed = 0;
         foreach (var daemon in root.List().Where(n => !n.StartsWith('.')))

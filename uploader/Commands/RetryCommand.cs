@@ -32,7 +32,7 @@ public static class RetryCommand
             {
                 bool waiting = a.State is ArchiveState.Pending or ArchiveState.Processed;
                 if (!waiting && !(unreject && a.State == ArchiveState.Rejected)) continue;
-                using var dir = ArchiveScanner.OpenExisting(a.DaemonDir, out _);
+                using var dir = SafeDirectory.OpenExistingPath(a.DaemonDir, out _);
                 if (dir is null) continue;
                 var store = new MarkerStore(dir, a);
                 var info = a.Marker with { NextAttempt = null };
