@@ -20,7 +20,7 @@ public sealed class ChunkedGzipWriter : Stream
     private int _chunkLength;
     private Task _lastWrite = Task.CompletedTask;
     private byte[]? _zeroMember;
-    private long _fileOffset, _bytesIn;
+    private long _fileOffset, _bytesIn, _chunksSubmitted;
 
     public ChunkedGzipWriter(SafeFileHandle file, long startOffset, int level, int chunkSize = DefaultChunkSize)
     {
@@ -72,8 +72,7 @@ public sealed class ChunkedGzipWriter : Stream
         Drain();
         var member = GzipMember.Stored(data);
         long at = _fileOffset;
-        RandomAccess.Write(_file, member, at);
-        _fileOffset += member.Length;
+        WriteInOrder(member);
         _bytesIn += data.Length;
         return at;
     }
@@ -94,6 +93,7 @@ public sealed class ChunkedGzipWriter : Stream
     {
         var input = _chunk;
         int length = _chunkLength;
+        long index = _chunksSubmitted++;
         _chunk = RentInput();
         _chunkLength = 0;
         if (length == _chunkSize && input.AsSpan().IndexOfAnyExcept((byte)0) < 0)
@@ -103,18 +103,12 @@ public sealed class ChunkedGzipWriter : Stream
         }
         if (inlineIfAlone && _inFlight.Count == 0)
         {
-            var output = RentOutput();
-            GzipMember.Compress(input.AsSpan(0, length), GzipMember.ChooseLevel(input.AsSpan(0, length), _level, output), output);
+            var output = CompressChunk(input, length, index);
             Append(output);
             Return(input, output);
             return;
         }
-        var compress = Task.Run(() =>
-        {
-            var output = RentOutput();
-            GzipMember.Compress(input.AsSpan(0, length), GzipMember.ChooseLevel(input.AsSpan(0, length), _level, output), output);
-            return output;
-        });
+        var compress = Task.Run(() => CompressChunk(input, length, index));
         var previous = _lastWrite;
         _lastWrite = Task.WhenAll(previous, compress).ContinueWith(t =>
         {
@@ -123,6 +117,14 @@ public sealed class ChunkedGzipWriter : Stream
             Return(input, compress.Result);
         }, TaskContinuationOptions.ExecuteSynchronously);
         Track(_lastWrite);
+    }
+
+    private MemoryStream CompressChunk(byte[] input, int length, long index)
+    {
+        var output = RentOutput();
+        var data = input.AsSpan(0, length);
+        GzipMember.Compress(data, ChunkLevelPolicy.Choose(GzipMember.Sample(data, output), _level, index), output);
+        return output;
     }
 
     /// <summary>Runs of zero pages are common in cores; an all-zero chunk always compresses to the same member.</summary>
@@ -140,16 +142,14 @@ public sealed class ChunkedGzipWriter : Stream
         {
             // Nothing ahead of it: write now, no task (long zero runs are read at pipe speed).
             previous.GetAwaiter().GetResult();
-            RandomAccess.Write(_file, member, _fileOffset);
-            _fileOffset += member.Length;
+            WriteInOrder(member);
             lock (_poolLock) _freeInput.Push(input);
             return;
         }
         _lastWrite = previous.ContinueWith(t =>
         {
             t.GetAwaiter().GetResult();
-            RandomAccess.Write(_file, member, _fileOffset);
-            _fileOffset += member.Length;
+            WriteInOrder(member);
             lock (_poolLock) _freeInput.Push(input);
         }, TaskContinuationOptions.ExecuteSynchronously);
         Track(_lastWrite);
@@ -162,9 +162,11 @@ public sealed class ChunkedGzipWriter : Stream
         while (_inFlight.Count > MaxInFlight) _inFlight.Dequeue().GetAwaiter().GetResult();
     }
 
-    private void Append(MemoryStream output)
+    private void Append(MemoryStream output) => WriteInOrder(output.GetBuffer().AsSpan(0, (int)output.Length));
+
+    /// <summary>Appends at the running offset (callers are serialised by the chain of write tasks).</summary>
+    private void WriteInOrder(ReadOnlySpan<byte> data)
     {
-        var data = output.GetBuffer().AsSpan(0, (int)output.Length);
         RandomAccess.Write(_file, data, _fileOffset);
         _fileOffset += data.Length;
     }

@@ -31,20 +31,13 @@ public static class GzipMember
     /// <summary>Chunks shorter than this are compressed at the configured level without sampling.</summary>
     public const int MinSampledLength = 4 * SampleLength;
     private const int SampleLength = 16 * 1024, Samples = 4;
-    /// <summary>A chunk whose level-1 samples compress to at least this fraction of their size at level 2 gets level 3.</summary>
-    public const int RaiseAtSampleRatio = 4;
 
-    /// <summary>Picks the zlib level for one chunk from four 16 KiB samples compressed at level 1 (zlib-ng's
-    /// deflate_quick, ~2 % of the chunk's cost). Measured on real cores (docs/performance.md):
-    /// <list type="bullet">
-    /// <item>every sample incompressible (random, already compressed): level 0, a stored member; zlib-ng's
-    /// levels 1-2 crawl at ~25 MB/s over random bytes and gain nothing there;</item>
-    /// <item>at the default level 2, samples compressing ≥ 4:1 (object heaps, text): level 3 — zlib-ng's
-    /// level 2 hashes 4-byte matches and ends up ~1-2 % larger than gzip -1 on such data, level 3 ~4 % smaller;</item>
-    /// <item>otherwise the configured level.</item></list></summary>
-    public static int ChooseLevel(ReadOnlySpan<byte> data, int level, MemoryStream scratch)
+    /// <summary>Compresses four 16 KiB samples spread over the chunk at level 1 (zlib-ng's deflate_quick, ~2 %
+    /// of the chunk's cost) for <see cref="ChunkLevelPolicy"/>. Chunks shorter than
+    /// <see cref="MinSampledLength"/> are not sampled.</summary>
+    public static ChunkSample Sample(ReadOnlySpan<byte> data, MemoryStream scratch)
     {
-        if (level <= 0 || data.Length < MinSampledLength) return level;
+        if (data.Length < MinSampledLength) return ChunkSample.None;
         scratch.SetLength(0);
         bool allIncompressible = true;
         long before = 0;
@@ -61,9 +54,7 @@ public static class GzipMember
                 if (produced < SampleLength) allIncompressible = false;
             }
         }
-        if (allIncompressible) return 0;
-        if (level == 2 && (long)Samples * SampleLength >= RaiseAtSampleRatio * before) return 3;
-        return level;
+        return new ChunkSample(Samples * SampleLength, before, allIncompressible);
     }
 
     /// <summary>Compresses data into one complete gzip member with zlib (System.IO.Compression).</summary>

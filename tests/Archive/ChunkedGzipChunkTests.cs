@@ -153,21 +153,25 @@ public sealed class ChunkedGzipChunkTests
     }
 
     [Test]
-    public void ChunkLevelIsChosenFromSamples()
+    public void SamplesTellRandomFromCompressibleChunks()
     {
         var scratch = new MemoryStream();
         int c = 1 << 20;
-        Assert.That(GzipMember.ChooseLevel(Make(c, Content.Random, c), 2, scratch), Is.EqualTo(0), "random: stored");
-        Assert.That(GzipMember.ChooseLevel(Make(c, Content.Random, c), 6, scratch), Is.EqualTo(0), "random: stored at any level");
+        var random = GzipMember.Sample(Make(c, Content.Random, c), scratch);
+        Assert.That(random.AllIncompressible, Is.True, "random bytes");
+        Assert.That(ChunkLevelPolicy.Choose(random, 2, 0), Is.EqualTo(0), "random: stored");
         var log = new byte[c];
         for (int i = 0; i < c; i++) log[i] = (byte)("GET /api/v1/items 200 "[i % 22] + (i / 4096 % 2));
-        Assert.That(GzipMember.ChooseLevel(log, 2, scratch), Is.EqualTo(3), "very compressible: level 3");
-        Assert.That(GzipMember.ChooseLevel(log, 6, scratch), Is.EqualTo(6), "only level 2 is raised");
-        Assert.That(GzipMember.ChooseLevel(Make(1000, Content.Random, c), 2, scratch), Is.EqualTo(2), "too small to sample");
-        // half random, half text: not stored
+        var text = GzipMember.Sample(log, scratch);
+        Assert.That(text.AllIncompressible, Is.False);
+        Assert.That(text.Ratio, Is.LessThan(ChunkLevelPolicy.HighlyCompressibleRatio), "a repetitive log");
+        Assert.That(GzipMember.Sample(Make(1000, Content.Random, c), scratch), Is.EqualTo(ChunkSample.None), "too small to sample");
+        // half random, half text: neither stored nor marked incompressible
         var half = Make(c, Content.Random, c);
         Make(c / 2, Content.Text, c).CopyTo(half, 0);
-        Assert.That(GzipMember.ChooseLevel(half, 2, scratch), Is.Not.EqualTo(0));
+        var mixed = GzipMember.Sample(half, scratch);
+        Assert.That(mixed.AllIncompressible, Is.False);
+        Assert.That(ChunkLevelPolicy.Choose(mixed, 2, 0), Is.Not.EqualTo(0));
     }
 
     /// <summary>A pipe-like stream: reads return fewer bytes than asked, in a varying pattern.</summary>
