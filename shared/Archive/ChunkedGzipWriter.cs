@@ -18,6 +18,7 @@ public sealed class ChunkedGzipWriter : Stream
     private readonly object _poolLock = new();
     private byte[] _chunk;
     private int _chunkLength;
+    private bool _chunkHasNonZero;
     private Task _lastWrite = Task.CompletedTask;
     private byte[]? _zeroMember;
     private long _fileOffset, _bytesIn, _chunksSubmitted;
@@ -44,7 +45,7 @@ public sealed class ChunkedGzipWriter : Stream
         {
             int n = Math.Min(buffer.Length, _chunkSize - _chunkLength);
             buffer[..n].CopyTo(_chunk.AsSpan(_chunkLength));
-            _chunkLength += n;
+            Accept(n);
             buffer = buffer[n..];
             if (_chunkLength == _chunkSize) Submit(inlineIfAlone: false);
         }
@@ -61,8 +62,16 @@ public sealed class ChunkedGzipWriter : Stream
     {
         if ((uint)count > (uint)(_chunkSize - _chunkLength)) throw new ArgumentOutOfRangeException(nameof(count));
         _bytesIn += count;
-        _chunkLength += count;
+        Accept(count);
         if (_chunkLength == _chunkSize) Submit(inlineIfAlone: false);
+    }
+
+    /// <summary>Takes <paramref name="count"/> new bytes into the current chunk and looks for a non-zero byte
+    /// among them while they are still in the cache (zero chunks of big mappings are skipped at pipe speed).</summary>
+    private void Accept(int count)
+    {
+        if (!_chunkHasNonZero) _chunkHasNonZero = _chunk.AsSpan(_chunkLength, count).IndexOfAnyExcept((byte)0) >= 0;
+        _chunkLength += count;
     }
 
     /// <summary>Ends the current member at a chunk boundary, writes <paramref name="data"/> as a stored member
@@ -95,8 +104,10 @@ public sealed class ChunkedGzipWriter : Stream
         int length = _chunkLength;
         long index = _chunksSubmitted++;
         _chunk = RentInput();
+        bool allZero = length == _chunkSize && !_chunkHasNonZero;
         _chunkLength = 0;
-        if (length == _chunkSize && input.AsSpan().IndexOfAnyExcept((byte)0) < 0)
+        _chunkHasNonZero = false;
+        if (allZero)
         {
             AppendZeroChunk(input);
             return;
