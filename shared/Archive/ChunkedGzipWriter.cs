@@ -1,3 +1,4 @@
+using CoreDump.Native;
 using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Archive;
@@ -21,7 +22,10 @@ public sealed class ChunkedGzipWriter : Stream
     private bool _chunkHasNonZero;
     private Task _lastWrite = Task.CompletedTask;
     private byte[]? _zeroMember;
-    private long _fileOffset, _bytesIn, _chunksSubmitted;
+    private long _fileOffset, _bytesIn, _chunksSubmitted, _writebackFrom;
+    /// <summary>Written output is handed to the disk every this many bytes, so the final fsync only waits for
+    /// the tail (for a 200 MB archive it took ~0.3 s of the crashed process's downtime otherwise).</summary>
+    public const int WritebackEvery = 8 << 20;
 
     public ChunkedGzipWriter(SafeFileHandle file, long startOffset, int level, int chunkSize = DefaultChunkSize)
     {
@@ -175,11 +179,15 @@ public sealed class ChunkedGzipWriter : Stream
 
     private void Append(MemoryStream output) => WriteInOrder(output.GetBuffer().AsSpan(0, (int)output.Length));
 
-    /// <summary>Appends at the running offset (callers are serialised by the chain of write tasks).</summary>
+    /// <summary>Appends at the running offset (callers are serialised by the chain of write tasks) and starts
+    /// the disk write of every full <see cref="WritebackEvery"/> bytes.</summary>
     private void WriteInOrder(ReadOnlySpan<byte> data)
     {
         RandomAccess.Write(_file, data, _fileOffset);
         _fileOffset += data.Length;
+        if (_fileOffset - _writebackFrom < WritebackEvery) return;
+        Posix.StartWriteback(_file, _writebackFrom, _fileOffset - _writebackFrom);
+        _writebackFrom = _fileOffset;
     }
 
     private byte[] RentInput()
