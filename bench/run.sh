@@ -11,6 +11,8 @@
 #     pipe         cat > /dev/null                       (the pipe limit)
 #   wall: from starting the pipeline to its end (date +%s%N); cpu and peak RSS: GNU time (%U+%S, %M) on the
 #   tool's command only (for the shell pipelines: the largest single process, CPU summed over all of them).
+#   held: cdm closes stdin (releasing the crashed process) before it builds metadata.json and publishes; its
+#   log line's held_ms says when. The peers keep stdin open to the end: their held time is their wall time.
 #   All files (cdm's corepath, the original way's core) live in one directory on the same filesystem ($BENCH_TMP or /tmp).
 set -euo pipefail
 BIN=$(cd "${1:?usage: run.sh BIN_DIR [RUNS]}" && pwd)
@@ -45,7 +47,9 @@ RES=$WORK/results.tsv
 : > "$RES"
 seq=0
 
-# run_one TOOL CORE: one timed run; appends "core tool wall cpu rss_kb in out" to $RES.
+# run_one TOOL CORE: one timed run; appends "core tool wall_us user_s sys_s rss_kb in out held_ms" to $RES
+# (held_ms: cdm's own log of how long it kept stdin open, i.e. the crashed process waiting; - for the peers,
+# whose shell or process holds stdin until it exits).
 run_one() {
   local tool=$1 name=$2 core=$CACHE/$2.core t=$WORK/time.txt out=0 start end
   seq=$((seq + 1))
@@ -60,14 +64,16 @@ run_one() {
     pipe) cat "$core" | "${T[@]}" cat > /dev/null ;;
   esac
   end=$(date +%s%N)
+  local held=-
   case $tool in
-    cdm) out=$(stat -c %s "$WORK"/core/b$seq/*.tar.gz); rm -rf "$WORK/core/b$seq" ;;
+    cdm) out=$(stat -c %s "$WORK"/core/b$seq/*.tar.gz); rm -rf "$WORK/core/b$seq"
+         held=$(grep -o "daemon=b$seq .*held_ms=[0-9]*" "$WORK/cdm.log" | grep -o '[0-9]*$' || echo -) ;;
     original|tarpigz) out=$(stat -c %s "$WORK/orig/core.tar.gz") ;;
     pigz|gzip1) out=$(stat -c %s "$WORK/orig/core.gz") ;;
   esac
   rm -f "$WORK"/orig/*
   read -r u s m < "$t"
-  echo "$name $tool $(( (end - start) / 1000 )) $u $s $m $(stat -c %s "$core") $out" >> "$RES"
+  echo "$name $tool $(( (end - start) / 1000 )) $u $s $m $(stat -c %s "$core") $out $held" >> "$RES"
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)

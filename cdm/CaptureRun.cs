@@ -18,6 +18,7 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly List<string> _notes = [];
     private int _suppressedBefore;
+    private long _heldMs = -1;
 
     public int Run(Stream stdin, string? osReleasePath)
     {
@@ -74,6 +75,7 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         if (stdin is FileStream { SafeFileHandle: var h }) EnlargePipe((int)h.DangerousGetHandle());
         var core = writer.AddCore(r.Name.CoreMember, input, config.MaxCoreSize);
         stdin.Dispose(); // releases the crashed process (core_pipe_limit)
+        _heldMs = _clock.ElapsedMilliseconds;
         var metadata = BuildMetadata(r, core);
         writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), 0x1A4);
         writer.Finish();
@@ -129,7 +131,9 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
     private int Done(int slot, string outcome, long bytesIn, long bytesOut, bool failed = false)
     {
         foreach (var n in _notes) log.Info($"{inv.SafeName}: {n}");
-        string line = $"capture daemon={inv.SafeName} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds} outcome={outcome}";
+        // held_ms: how long the crashed process was kept waiting for cdm to close stdin (with core_pipe_limit > 0)
+        string held = _heldMs >= 0 ? $" held_ms={_heldMs}" : "";
+        string line = $"capture daemon={inv.SafeName} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held} outcome={outcome}";
         if (failed) log.Warn(line); else log.Info(line);
         return failed ? 1 : 0;
     }
