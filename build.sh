@@ -3,7 +3,7 @@
 #   demo       build, then capture a real crash and show it end to end (no kernel settings touched)
 #   test       build, then run every test; ends with "N passed, N failed"
 #   build      native-AOT publish of cdm and uploader into out/bin
-#   bench      side-by-side benchmark of cdm against its peers (bench/run.sh)
+#   bench      side-by-side benchmark vs its peers (bench/run.sh) [RUNS]; bench levels: per-chunk zlib levels
 #   e2e        the real-kernel test under qemu (tests/e2e/run.sh)
 #   stress     the attack and fault suite (tests/stress/run.sh)
 #   install    [--destdir DIR] install the files (etc/install.sh); uninstall [--destdir DIR]; package (.deb)
@@ -51,11 +51,14 @@ case "$verb" in
   build) deps; build ;;
   demo) deps; build; exec bash "$ROOT/tests/demo/demo.sh" "$BIN" "$@" ;;
   test) deps; build; exec bash "$ROOT/tests/run.sh" "$BIN" "$@" ;;
-  bench) deps; build; exec bash "$ROOT/bench/run.sh" "$BIN" "$@" ;;
+  bench)
+    deps
+    if [ "${1:-}" = levels ]; then shift; exec bash "$ROOT/bench/levels.sh" "$@"; fi
+    build; exec bash "$ROOT/bench/run.sh" "$BIN" "$@" ;;
   e2e) deps; build; exec bash "$ROOT/tests/e2e/run.sh" "$BIN" "$@" ;;
   stress) deps; build; exec bash "$ROOT/tests/stress/run.sh" "$BIN" "$@" ;;
   install|uninstall|package)
     [ "$verb" = uninstall ] || { deps; build; }
     exec bash "$ROOT/etc/install.sh" "$verb" "$BIN" "$@" ;;
-  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; [ "$verb" = help ] ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; [ "$verb" = help ] ;;
 esac
