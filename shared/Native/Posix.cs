@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 namespace CoreDump.Native;
 
 /// <summary>The one place where CoreDump talks to libc directly: *at() calls relative to verified
-/// directory descriptors (so no path component can be swapped for a symlink), flock, fsync, writeback, pipe size.</summary>
+/// directory descriptors (so no path component can be swapped for a symlink), flock, fsync, pipe size.</summary>
 public static partial class Posix
 {
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
@@ -55,8 +55,6 @@ public static partial class Posix
     private static partial int FlockRaw(int fd, int op);
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int FsyncRaw(int fd);
-    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
-    private static partial int SyncFileRangeRaw(int fd, long offset, long nbytes, uint flags);
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int FcntlRaw(int fd, int cmd, int arg);
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
@@ -90,10 +88,6 @@ public static partial class Posix
     public static int RenameAt(int dirfd, string from, string to) => RenameAtRaw(dirfd, from, dirfd, to) == 0 ? 0 : -LastErrno;
     public static int UnlinkAt(int dirfd, string path, bool directory = false) => UnlinkAtRaw(dirfd, path, directory ? AT_REMOVEDIR : 0) == 0 ? 0 : -LastErrno;
     public static int Fsync(int fd) => FsyncRaw(fd) == 0 ? 0 : -LastErrno;
-    /// <summary>Starts writing a file range to disk without waiting (sync_file_range SYNC_FILE_RANGE_WRITE);
-    /// best effort, the fsync at publish is what makes it durable.</summary>
-    public static void StartWriteback(SafeFileHandle file, long offset, long length) =>
-        SyncFileRangeRaw((int)file.DangerousGetHandle(), offset, length, 2 /* SYNC_FILE_RANGE_WRITE */);
     public static int Fchmod(int fd, uint mode) => FchmodRaw(fd, mode) == 0 ? 0 : -LastErrno;
     public static int Close(int fd) => CloseRaw(fd);
 
