@@ -20,9 +20,9 @@ public readonly record struct ChunkSample(int SampledBytes, long CompressedBytes
 /// stored costs nothing;</item>
 /// <item>poorly compressible data (level-1 samples at ≥ 0.7 of their size): level 2 gains ~5 % over level 1
 /// there, at twice the CPU;</item>
-/// <item>object heaps and text (samples at ≤ 1/4): level 2 is 1-2 % larger than gzip -1, level 4 ~8 % smaller
-/// at ~2× level 2's CPU. One such chunk in three at level 4 keeps the total below gzip -1 for ~1.35× level 2's
-/// CPU (level 3 everywhere, the earlier rule, cost ~2×).</item></list>
+/// <item>object heaps and text (samples at ≤ 1/4): level 2 is 1-2 % larger than gzip -1, level 4 ~5 % smaller
+/// at ~1.9× level 2's CPU. One such chunk in three at level 4 keeps the total below gzip -1 for ~1.3× level 2's
+/// CPU (level 3 on all of them, the earlier rule, cost 1.6×).</item></list>
 /// Only the default level is mixed; any other configured level is used as it is, except for stored chunks.</summary>
 public static class ChunkLevelPolicy
 {
