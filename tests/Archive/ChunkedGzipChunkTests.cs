@@ -4,7 +4,7 @@ namespace CoreDump.Tests.Archive;
 
 /// <summary>Byte-identical round trips through ChunkedGzipWriter and CoreArchiveWriter at every chunk boundary,
 /// checked with the real gzip and tar. Small chunk sizes keep them fast; 64 KiB and up take the sampled
-/// level choice (stored, level 3) path, 4 KiB the plain one.</summary>
+/// level choice (ChunkLevelPolicy: stored, levels 1, 2, 4) path, 4 KiB the plain one.</summary>
 [TestFixture]
 public sealed class ChunkedGzipChunkTests
 {
@@ -150,6 +150,35 @@ public sealed class ChunkedGzipChunkTests
         var check = new ArchiveCheck(archive);
         Assert.That(File.ReadAllBytes(Path.Combine(check.ExtractDir, "x.core")), Is.EqualTo(data.AsSpan(0, (int)max).ToArray()));
         Directory.Delete(check.ExtractDir, true);
+    }
+
+    [Test]
+    public void ChunksAtEveryPolicyLevelRoundTrip()
+    {
+        const int c = 64 * 1024; // the smallest sampled chunk: its four samples cover it whole
+        var rnd = new Random(3);
+        var line = "GET /api/v1/items 200 "u8.ToArray();
+        void Random(Span<byte> s) => rnd.NextBytes(s);
+        void Log(Span<byte> s) { for (int i = 0; i < s.Length; i++) s[i] = line[i % line.Length]; }
+        void Poor(Span<byte> s) { rnd.NextBytes(s); for (int i = 0; i < s.Length; i += 64) Log(s.Slice(i, 16)); } // ~1/4 repeats
+        Action<Span<byte>>[] kinds = [Random, Poor, Log, Log, Log, Poor, Random, Log, Log, Log, Random, Log];
+        var data = new byte[kinds.Length * c + 777];
+        for (int i = 0; i < kinds.Length; i++) kinds[i](data.AsSpan(i * c, c));
+        Log(data.AsSpan(kinds.Length * c));
+
+        var scratch = new MemoryStream();
+        var levels = Enumerable.Range(0, kinds.Length)
+            .Select(i => ChunkLevelPolicy.Choose(GzipMember.Sample(data.AsSpan(i * c, c), scratch), 2, i)).ToHashSet();
+        Assert.That(levels, Is.SupersetOf(new[] { 0, 1, 2, ChunkLevelPolicy.StrongLevel }), "the data takes every path");
+
+        string gz = Path.Combine(_dir, "levels.gz");
+        using (var h = File.OpenHandle(gz, FileMode.CreateNew, FileAccess.ReadWrite))
+        using (var w = new ChunkedGzipWriter(h, 0, level: 2, chunkSize: c))
+        {
+            w.Write(data);
+            w.Drain();
+        }
+        Assert.That(File.ReadAllBytes(Gunzip(gz)), Is.EqualTo(data));
     }
 
     [Test]
