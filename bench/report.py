@@ -4,9 +4,9 @@ Input: results.tsv lines "core tool wall_us user_s sys_s maxrss_kb bytes_in byte
 import statistics
 import sys
 
-NAMES = {"cdm": "cdm", "original": "original (cat>core; tar czf)", "tarpigz": "tar | pigz -1 -p2",
+NAMES = {"cdm": "cdm", "cdm1": "cdm, compression=1", "original": "original (cat>core; tar czf)", "tarpigz": "tar | pigz -1 -p2",
          "pigz": "pigz -1 -p2 (stdin, no tar)", "gzip1": "gzip -1", "pipe": "pipe limit (cat|cat)"}
-ORDER = ["cdm", "original", "tarpigz", "pigz", "gzip1", "pipe"]
+ORDER = ["cdm", "cdm1", "original", "tarpigz", "pigz", "gzip1", "pipe"]
 
 rows = {}
 for line in open(sys.argv[1]):
@@ -47,6 +47,10 @@ for core in cores:
     if held:
         print(f"  cdm held the crashed process (stdin open) {statistics.median(held):.2f} s of its {cdm_wall:.2f} s wall;"
               " the rest is metadata and publishing (fsync, rename, marker). The peers hold it to the end.")
+    if (core, "cdm1") in rows:
+        c1 = rows[(core, "cdm1")]["out"]
+        print(f"  (informational) cdm at compression=1: {med(core, 'original', 'wall') / med(core, 'cdm1', 'wall'):.1f}x the"
+              f" original way, archive {(c1 / rows[(core, 'gzip1')]['out'] - 1) * 100:+.1f}% against gzip -1")
     big = size >= 400e6
     if big:
         orig = med(core, "original", "wall") / cdm_wall

@@ -4,6 +4,7 @@
 #   Per core, interleaved (A B C D E F, A B C D E F, ...), RUNS rounds (default 3), median reported. Every tool
 #   gets the core on a pipe from cat, as the kernel gives it:
 #     cdm          the AOT binary, run as the kernel runs it (empty environment, fds 1 and 2 closed)
+#     cdm -1       the same with compression=1 in its config (informational: what speed costs in size)
 #     original     cat > core; tar czf core.tar.gz core os-release; rm core      (the design's first way)
 #     tar|pigz     cat > core; tar cf - core os-release | pigz -1 -p2 > core.tar.gz; rm core
 #     pigz-stdin   pigz -1 -p2 > core.gz                 (informational: no tar, no disk copy)
@@ -42,6 +43,7 @@ chmod 0755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -m 0755 "$WORK/core" "$WORK/orig"
 printf 'maxcore=1\ncorepath=%s/core\nlogfile=%s/cdm.log\n' "$WORK" "$WORK" > "$WORK/core_file.conf"
+printf 'compression=1\n' | cat "$WORK/core_file.conf" - > "$WORK/core_file-1.conf"
 OSR=/etc/os-release
 RES=$WORK/results.tsv
 : > "$RES"
@@ -57,6 +59,7 @@ run_one() {
   start=$(date +%s%N)
   case $tool in
     cdm) cat "$core" | "${T[@]}" env -i CDM_CONFIG="$WORK/core_file.conf" CDM_OS_RELEASE=$OSR "$BIN/cdm" "b$seq" 1700000000 1>&- 2>&- ;;
+    cdm1) cat "$core" | "${T[@]}" env -i CDM_CONFIG="$WORK/core_file-1.conf" CDM_OS_RELEASE=$OSR "$BIN/cdm" "b$seq" 1700000000 1>&- 2>&- ;;
     original) cat "$core" | "${T[@]}" bash -c 'cd "$1" && cat > core && cp "$2" os-release && tar czf core.tar.gz core os-release && rm core' sh "$WORK/orig" $OSR ;;
     tarpigz) cat "$core" | "${T[@]}" bash -c 'cd "$1" && cat > core && cp "$2" os-release && tar cf - core os-release | pigz -1 -p2 > core.tar.gz && rm core' sh "$WORK/orig" $OSR ;;
     pigz) cat "$core" | "${T[@]}" pigz -1 -p2 > "$WORK/orig/core.gz" ;;
@@ -66,7 +69,7 @@ run_one() {
   end=$(date +%s%N)
   local held=-
   case $tool in
-    cdm) out=$(stat -c %s "$WORK"/core/b$seq/*.tar.gz); rm -rf "$WORK/core/b$seq"
+    cdm|cdm1) out=$(stat -c %s "$WORK"/core/b$seq/*.tar.gz); rm -rf "$WORK/core/b$seq"
          held=$(grep -o "daemon=b$seq .*held_ms=[0-9]*" "$WORK/cdm.log" | grep -o '[0-9]*$' || echo -) ;;
     original|tarpigz) out=$(stat -c %s "$WORK/orig/core.tar.gz") ;;
     pigz|gzip1) out=$(stat -c %s "$WORK/orig/core.gz") ;;
@@ -79,7 +82,7 @@ run_one() {
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: warming the page cache with the corpus" >&2
 for c in "${CORES[@]}"; do cat "$CACHE/$c.core" > /dev/null; done
-TOOLS=(cdm original tarpigz pigz gzip1 pipe)
+TOOLS=(cdm cdm1 original tarpigz pigz gzip1 pipe)
 for r in $(seq "$RUNS"); do
   for c in "${CORES[@]}"; do
     echo "bench: round $r/$RUNS $c" >&2
