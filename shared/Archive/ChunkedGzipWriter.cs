@@ -24,6 +24,7 @@ public sealed class ChunkedGzipWriter : Stream
     private byte[]? _zeroMember;
     private long _fileOffset, _bytesIn, _chunksSubmitted, _syncedUpTo;
     private Task _sync = Task.CompletedTask;
+    private int _syncError; // -errno of the first failed background fsync
     /// <summary>Every this many bytes of archive, a background fsync makes what is written so far durable, so the
     /// fsync at publish only waits for the tail: measured 60 ms instead of 190-390 ms on the 200 MB archive of
     /// the heap500 core (docs/performance.md).</summary>
@@ -101,6 +102,7 @@ public sealed class ChunkedGzipWriter : Stream
         if (_chunkLength > 0) Submit(inlineIfAlone: true);
         while (_inFlight.Count > 0) _inFlight.Dequeue().GetAwaiter().GetResult();
         _sync.Wait(); // the file handle must outlive it
+        if (_syncError < 0) throw new IOException($"fsync while writing: {Posix.Describe(-_syncError)}");
     }
 
     public override void Flush() { }
@@ -190,10 +192,13 @@ public sealed class ChunkedGzipWriter : Stream
         _fileOffset += data.Length;
         if (_fileOffset - _syncedUpTo < SyncEvery || !_sync.IsCompleted) return;
         _syncedUpTo = _fileOffset;
-        // Its own thread: it waits for the disk, and must not hold up a compressor. Best effort: the fsync at
-        // publish is the one whose result counts.
-        _sync = Task.Factory.StartNew(() => Posix.Fsync((int)_file.DangerousGetHandle()), CancellationToken.None,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // Its own thread: it waits for the disk, and must not hold up a compressor. A write-back error is
+        // reported to one fsync only, so a failure here is kept and raised by Drain: the publish fsync would
+        // no longer see it.
+        _sync = Task.Factory.StartNew(() =>
+        {
+            if (Posix.Fsync((int)_file.DangerousGetHandle()) is int e and < 0) Interlocked.CompareExchange(ref _syncError, e, 0);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     private byte[] RentInput()
