@@ -58,8 +58,8 @@ run_one() {
   local T=(/usr/bin/time -o "$t" -f "%U %S %M")
   start=$(date +%s%N)
   case $tool in
-    cdm) cat "$core" | "${T[@]}" env -i CDM_CONFIG="$WORK/core_file.conf" CDM_OS_RELEASE=$OSR "$BIN/cdm" "b$seq" 1700000000 1>&- 2>&- ;;
-    cdm1) cat "$core" | "${T[@]}" env -i CDM_CONFIG="$WORK/core_file-1.conf" CDM_OS_RELEASE=$OSR "$BIN/cdm" "b$seq" 1700000000 1>&- 2>&- ;;
+    cdm|cdm1) local conf=$WORK/core_file.conf; [ "$tool" = cdm ] || conf=$WORK/core_file-1.conf
+      cat "$core" | "${T[@]}" env -i CDM_CONFIG="$conf" CDM_OS_RELEASE=$OSR "$BIN/cdm" "b$seq" 1700000000 1>&- 2>&- ;;
     original) cat "$core" | "${T[@]}" bash -c 'cd "$1" && cat > core && cp "$2" os-release && tar czf core.tar.gz core os-release && rm core' sh "$WORK/orig" $OSR ;;
     tarpigz) cat "$core" | "${T[@]}" bash -c 'cd "$1" && cat > core && cp "$2" os-release && tar cf - core os-release | pigz -1 -p2 > core.tar.gz && rm core' sh "$WORK/orig" $OSR ;;
     pigz) cat "$core" | "${T[@]}" pigz -1 -p2 > "$WORK/orig/core.gz" ;;
