@@ -50,6 +50,8 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         if (reservation is null) { stdin.Dispose(); return Done(0, "not kept", 0, 0); }
         try
         {
+            using var gate = CaptureGate.Enter(corepath!, CaptureGate.MaxWait(config.MaxCaptureTime));
+            if (gate.Note is not null) _notes.Add(gate.Note);
             var guard = DiskGuard.Open(config, corepath!, reservation.Temp, inv.SafeName, reservation.Name.Slot);
             guard.Check();
             var (core, archiveBytes) = WriteArchive(reservation, new GuardedInput(stdin, guard), stdin, osReleasePath);

@@ -136,7 +136,7 @@ public sealed class DiskGuard
 }
 
 /// <summary>stdin, with the disk guard consulted every <see cref="Interval"/> bytes and the capture's time
-/// cap (maxcapturetime) enforced: a read waits for the pipe only until the deadline; then the input reports
+/// cap (maxcapturetime, counted from cdm's start) enforced: a read waits for the pipe only until the deadline; then the input reports
 /// end of stream and <see cref="CutReason"/> says why, so the core is cut there, not padded.</summary>
 public sealed class GuardedInput : Stream, ICappedInput
 {
@@ -151,7 +151,7 @@ public sealed class GuardedInput : Stream, ICappedInput
     {
         (_inner, _guard, _maxSeconds) = (inner, guard, guard.MaxCaptureTime);
         _fd = inner is FileStream { SafeFileHandle: var h } ? (int)h.DangerousGetHandle() : -1;
-        _deadline = _maxSeconds > 0 ? Environment.TickCount64 + _maxSeconds * 1000L : long.MaxValue;
+        _deadline = _maxSeconds > 0 ? CdmClock.StartedAt + _maxSeconds * 1000L : long.MaxValue;
     }
 
     public string? CutReason { get; private set; }
