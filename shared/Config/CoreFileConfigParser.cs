@@ -21,9 +21,16 @@ public static class CoreFileConfigParser
         ["maxuse"] = (c, v) => SizeValue.TryParse(v, out long b) ? c with { MaxUse = b } : null,
         ["ratelimit_burst"] = (c, v) => Int(v, 0, 100000) is int n ? c with { RateBurst = n } : null,
         ["ratelimit_interval"] = (c, v) => Int(v, 1, 86400 * 7) is int n ? c with { RateInterval = n } : null,
+        // exclusion (repeatable lines) and drop records
+        ["exclude"] = (c, v) => Capture.CaptureRule.TryParse(v) is { } r ? c with { Exclude = [.. c.Exclude, r] } : null,
+        ["include"] = (c, v) => Capture.CaptureRule.TryParse(v) is { } r ? c with { Include = [.. c.Include, r] } : null,
+        ["maxdrop"] = (c, v) => Int(v, 0, 1000) is int n ? c with { MaxDrop = n } : null,
     };
 
     public static IReadOnlyCollection<string> KnownKeys => Keys.Keys;
+
+    /// <summary>Keys that may appear on many lines, each adding a rule.</summary>
+    private static readonly HashSet<string> Repeatable = new(StringComparer.Ordinal) { "exclude", "include" };
 
     public static Result Parse(string? text)
     {
@@ -42,7 +49,7 @@ public static class CoreFileConfigParser
             var key = line[..eq].Trim();
             var value = Unquote(line[(eq + 1)..].Trim());
             if (!Keys.TryGetValue(key, out var set)) { warnings.Add($"line {lineNo}: unknown key {Show(key)} ignored"); continue; }
-            if (!seen.Add(key)) warnings.Add($"line {lineNo}: duplicate key {key}; the later value counts");
+            if (!Repeatable.Contains(key) && !seen.Add(key)) warnings.Add($"line {lineNo}: duplicate key {key}; the later value counts");
             var next = set(config, value);
             if (next is null) warnings.Add($"line {lineNo}: bad value {Show(value)} for {key}; keeping {Current(config, key)}");
             else config = next;
@@ -61,6 +68,8 @@ public static class CoreFileConfigParser
         "maxuse" => SizeValue.Format(c.MaxUse),
         "ratelimit_burst" => c.RateBurst.ToString(CultureInfo.InvariantCulture),
         "ratelimit_interval" => c.RateInterval.ToString(CultureInfo.InvariantCulture),
+        "exclude" or "include" => "the other rules (expected exe:<glob>, uid:<n> or name:<glob>)",
+        "maxdrop" => c.MaxDrop.ToString(CultureInfo.InvariantCulture),
         _ => "?",
     };
 
