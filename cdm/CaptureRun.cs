@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using CoreDump.Archive;
 using CoreDump.Capture;
@@ -10,7 +11,9 @@ using CoreDump.Store;
 
 namespace CoreDump.Cdm;
 
-/// <summary>One capture, from the kernel's pipe to a published archive and its marker.</summary>
+/// <summary>One capture, from the kernel's pipe to a published archive and its marker. The head of the
+/// stream (the core's notes) is read first, so the directory, the crash-loop budget and the slot all belong
+/// to the identity the kernel recorded. A crash that is not stored with its core leaves a drop record.</summary>
 public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyList<string> configWarnings, CaptureLog log)
 {
     public const string Version = "0.1.0";
@@ -19,6 +22,11 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
     private readonly List<string> _notes = [];
     private int _suppressedBefore;
     private long _heldMs = -1;
+    private string _daemon = inv.SafeName;
+    private CoreHead _head = new() { Bytes = [], Elf = new() };
+    private CrashIdentity? _identity;
+    private string? _cgroup;
+    private PrefixedStream? _input;
 
     public int Run(Stream stdin, string? osReleasePath)
     {
@@ -26,47 +34,93 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         foreach (var w in inv.Warnings) log.Warn($"{inv.SafeName}: {w}");
         if (config.MaxCore == 0)
         {
-            stdin.Dispose();
+            Release(stdin);
             return Done(0, "not kept (maxcore=0)", 0, 0);
         }
+        _head = CoreHead.Read(stdin);
+        if (_head.ReadError is not null) _notes.Add($"reading the core failed after {_head.Bytes.Length} bytes: {_head.ReadError}");
+        _identity = Identify();
+        _daemon = _identity.Directory;
+        _notes.AddRange(_identity.Notes);
+
+        // The process's own opt-outs and the administrator's exclusions: nothing of the core is kept, and the
+        // crashed process is released at once.
+        var optOut = DropReason.FromProcess(inv.OptionInt("d"), CoreLimit()) ?? Excluded();
+        if (optOut is { } o)
+        {
+            Release(stdin);
+            return DropEarly(o.Reason, o.Detail, osReleasePath);
+        }
+
         using var corepath = SafeDirectory.OpenPath(config.CorePath, 0x1ED /* 0755 */, out var refusal);
-        using var daemonDir = corepath?.OpenChild(inv.SafeName, 0x1E8 /* 0750 */, create: true, out refusal);
+        using var daemonDir = corepath?.OpenChild(_daemon, 0x1E8 /* 0750 */, create: true, out refusal);
         if (daemonDir is null)
         {
-            stdin.Dispose();
-            return Done(0, $"dropped: {refusal}", 0, 0, failed: true);
+            Release(stdin);
+            return Done(0, $"dropped: {refusal}", _head.Bytes.Length, 0, failed: true);
         }
-        var store = new DaemonStore(daemonDir, inv.SafeName);
+        var store = new DaemonStore(daemonDir, _daemon);
         var admission = store.Admit(_started.ToUnixTimeSeconds(), config.RateBurst, config.RateInterval);
         if (!admission.Admit)
         {
-            stdin.Dispose();
-            return Done(0, $"suppressed: crash loop, more than {config.RateBurst} captures in {config.RateInterval}s " +
-                $"({admission.Next.Suppressed} suppressed since the last capture)", 0, 0);
+            Release(stdin);
+            string detail = $"crash loop: more than {config.RateBurst} captures of {_daemon} in {config.RateInterval}s " +
+                $"({admission.Next.Suppressed} suppressed since the last capture)";
+            return DropRecord(corepath!, store, DropReason.RateLimited, detail, $"suppressed: {detail}", osReleasePath);
         }
         _suppressedBefore = admission.SuppressedBefore;
         if (_suppressedBefore > 0) _notes.Add($"{_suppressedBefore} crashes were suppressed by the crash-loop limit before this one");
         var reservation = store.Reserve(config.MaxCore, inv.CrashTime, _notes);
-        if (reservation is null) { stdin.Dispose(); return Done(0, "not kept", 0, 0); }
+        if (reservation is null) { Release(stdin); return Done(0, "not kept", 0, 0); }
+        _input = new PrefixedStream(_head.Bytes, stdin);
         try
         {
             using var gate = CaptureGate.Enter(corepath!, CaptureGate.MaxWait(config.MaxCaptureTime));
             if (gate.Note is not null) _notes.Add(gate.Note);
-            var guard = DiskGuard.Open(config, corepath!, reservation.Temp, inv.SafeName, reservation.Name.Slot);
+            var guard = DiskGuard.Open(config, corepath!, reservation.Temp, _daemon, reservation.Name.Slot);
             guard.Check();
-            var (core, archiveBytes) = WriteArchive(reservation, new GuardedInput(stdin, guard), stdin, osReleasePath);
+            var (core, archiveBytes) = WriteArchive(reservation, new GuardedInput(_input, guard), stdin, osReleasePath);
             string outcome = store.Publish(reservation, _notes);
             guard.Published(archiveBytes);
-            if (core.Truncated) outcome += $" (truncated: {core.TruncatedReason})";
+            if (core.Truncated) outcome += $" (truncated: {TruncatedReason(core)})";
             return Done(reservation.Name.Slot, outcome, core.BytesReceived, archiveBytes);
         }
         catch (Exception e)
         {
-            stdin.Dispose();
+            Release(stdin);
             store.Abandon(reservation);
-            return Done(reservation.Name.Slot, $"failed: {e.Message}; previous archives untouched", 0, 0, failed: true);
+            reservation.Temp.Dispose();
+            bool disk = e is DiskLimitException;
+            string detail = disk ? e.Message : $"capture failed: {e.Message}";
+            return DropRecord(corepath!, store, disk ? DropReason.DiskGuard : DropReason.Error, detail,
+                $"failed: {e.Message}; previous archives untouched", osReleasePath, failed: true);
         }
         finally { reservation.Temp.Dispose(); }
+    }
+
+    private CrashIdentity Identify()
+    {
+        bool? otherMount = null;
+        // Only the kernel's %P names the process in cdm's /proc; the notes' pid is relative to its namespace.
+        if (inv.OptionInt("P") is int hostPid and > 0)
+        {
+            otherMount = HostFacts.OtherMountNamespace(hostPid);
+            _cgroup = HostFacts.Cgroup(hostPid);
+        }
+        return CrashIdentity.Resolve(inv, _head.Elf, otherMount);
+    }
+
+    /// <summary>%c: the crashed process's RLIMIT_CORE ("unlimited" arrives as 2^64-1).</summary>
+    private ulong? CoreLimit() =>
+        inv.Options.TryGetValue("c", out var v) && ulong.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out ulong c) ? c : null;
+
+    private DropReason.OptOut? Excluded()
+    {
+        var id = _identity!;
+        string name = DaemonName.Printable(id.ProcessName);
+        return CaptureRules.Excluding(config.Exclude, config.Include, id.ExecutablePath, id.Uid, name) is { } rule
+            ? new DropReason.OptOut(DropReason.Excluded, $"excluded by exclude={rule} in core_file.conf (process {name}, uid {id.Uid?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}, executable {id.ExecutablePath ?? "unknown"})")
+            : null;
     }
 
     private (CoreStreamResult Core, long ArchiveBytes) WriteArchive(DaemonStore.Reservation r, Stream input, Stream stdin, string? osReleasePath)
@@ -76,13 +130,24 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         var (osRelease, _) = HostFacts.OsRelease(osReleasePath);
         writer.AddFile("os-release", osRelease, 0x1A4 /* 0644 */);
         if (stdin is FileStream { SafeFileHandle: var h }) EnlargePipe((int)h.DangerousGetHandle());
-        var core = writer.AddCore(r.Name.CoreMember, input, config.MaxCoreSize);
-        stdin.Dispose(); // releases the crashed process (core_pipe_limit)
-        _heldMs = _clock.ElapsedMilliseconds;
-        var metadata = BuildMetadata(r, core);
+        var core = writer.AddCore(r.Name.CoreMember, input, SizeLimit());
+        Release(stdin); // releases the crashed process (core_pipe_limit)
+        var metadata = BuildMetadata(r.Name, core) with { TruncatedReason = core.Truncated ? TruncatedReason(core) : null };
         writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), 0x1A4);
         writer.Finish();
         return (core, writer.CompressedBytes);
+    }
+
+    /// <summary>maxcoresize, or the crashed process's RLIMIT_CORE when that is stricter (and a page or more).</summary>
+    private long SizeLimit() => DropReason.Stricter(config.MaxCoreSize, DropReason.CoreLimitBytes(CoreLimit()));
+
+    /// <summary>A core cut at the process's own RLIMIT_CORE says so, not maxcoresize.</summary>
+    private string? TruncatedReason(CoreStreamResult core)
+    {
+        long rlimit = DropReason.CoreLimitBytes(CoreLimit()), limit = SizeLimit();
+        if (rlimit > 0 && limit == rlimit && core.BytesStored == rlimit && core.BytesReceived >= rlimit)
+            return $"core larger than the process's RLIMIT_CORE (c={rlimit} bytes); cut there";
+        return core.TruncatedReason;
     }
 
     /// <summary>A larger pipe lets the kernel write ahead while cdm compresses: 8 MiB (root may exceed
@@ -92,17 +157,74 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         if (Posix.SetPipeSize(fd, 8 << 20) < 0) Posix.SetPipeSize(fd, 1 << 20);
     }
 
-    private CaptureMetadata BuildMetadata(DaemonStore.Reservation r, CoreStreamResult core)
+    /// <summary>Closes the core's pipe: the kernel finishes the crashed process. Idempotent.</summary>
+    private void Release(Stream stdin)
     {
-        var elf = core.Elf;
+        stdin.Dispose();
+        if (_heldMs < 0) _heldMs = _clock.ElapsedMilliseconds;
+    }
+
+    private long BytesReceived => _input?.BytesRead ?? _head.Bytes.Length;
+
+    /// <summary>A drop record decided before the directory was opened (opt-outs, exclusion).</summary>
+    private int DropEarly(string reason, string detail, string? osReleasePath)
+    {
+        using var corepath = SafeDirectory.OpenPath(config.CorePath, 0x1ED /* 0755 */, out var refusal);
+        using var daemonDir = corepath?.OpenChild(_daemon, 0x1E8 /* 0750 */, create: true, out refusal);
+        string outcome = $"dropped ({reason}): {detail}";
+        if (daemonDir is null) return Done(0, $"{outcome}; no drop record: {refusal}", BytesReceived, 0);
+        return DropRecord(corepath!, new DaemonStore(daemonDir, _daemon), reason, detail, outcome, osReleasePath);
+    }
+
+    /// <summary>Writes <c>&lt;dir&gt;.&lt;k&gt;.&lt;t&gt;.drop.tar.gz</c> (os-release and metadata.json, no core) and its
+    /// .pending marker, in maxdrop rotating slots, never below the drop-record free-space floor. Whatever
+    /// happens, the log line remains.</summary>
+    private int DropRecord(SafeDirectory corepath, DaemonStore store, string reason, string detail, string outcome, string? osReleasePath, bool failed = false)
+    {
+        long received = BytesReceived;
+        if (config.MaxDrop == 0) return Done(0, $"{outcome}; no drop record (maxdrop=0)", received, 0, failed);
+        if (Posix.TryFstatVfs(corepath.Fd, out var vfs) && !DropReason.MayWriteDropRecord((long)(vfs.BlocksAvailable * vfs.FragmentSize)))
+            return Done(0, $"{outcome}; no drop record: less than {DropReason.FreeSpaceFloor >> 20} MiB free on the corepath filesystem", received, 0, failed);
+        DaemonStore.Reservation? r = null;
+        try
+        {
+            r = store.Reserve(config.MaxDrop, inv.CrashTime, _notes, drop: true);
+            if (r is null) return Done(0, $"{outcome}; no drop record", received, 0, failed);
+            long bytes;
+            using (var writer = new CoreArchiveWriter(r.Temp, config.Compression, DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime)))
+            {
+                writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, 0x1A4 /* 0644 */);
+                var none = new CoreStreamResult(received, 0, _head.Elf.ExpectedSize, false, null, _head.Elf);
+                var metadata = BuildMetadata(r.Name, none) with { CoreMember = null, DropReason = reason, DropDetail = detail };
+                writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), 0x1A4);
+                writer.Finish();
+                bytes = writer.CompressedBytes;
+            }
+            string published = store.Publish(r, _notes);
+            return Done(r.Name.Slot, $"{outcome}; drop record {r.Name.FileName} {published}", received, bytes, failed);
+        }
+        catch (Exception e)
+        {
+            if (r is not null) store.Abandon(r);
+            return Done(0, $"{outcome}; drop record failed: {e.Message}", received, 0, failed: true);
+        }
+        finally { r?.Temp.Dispose(); }
+    }
+
+    private CaptureMetadata BuildMetadata(ArchiveName name, CoreStreamResult core)
+    {
+        var elf = _head.Elf;
+        var id = _identity!;
         return new CaptureMetadata
         {
             CdmVersion = Version,
             Argv = inv.Argv,
             RawName = DaemonName.Printable(inv.RawName),
             SafeName = inv.SafeName,
-            Slot = r.Name.Slot,
-            CoreMember = r.Name.CoreMember,
+            DaemonDir = _daemon,
+            IdentityVerified = id.Verified,
+            Slot = name.Slot,
+            CoreMember = name.CoreMember,
             CrashTime = inv.CrashTime,
             CrashTimeFromArgs = inv.CrashTimeFromArgs,
             CaptureStarted = _started,
@@ -116,13 +238,17 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
             Truncated = core.Truncated,
             TruncatedReason = core.TruncatedReason,
             IsElfCore = elf.IsCore,
-            Pid = elf.Pid ?? inv.OptionInt("P"),
+            Pid = id.HostPid,
+            NamespacePid = id.NamespacePid,
+            ForeignNamespace = id.ForeignNamespace,
+            Cgroup = _cgroup,
+            Dumpable = inv.OptionInt("d"),
             Signal = elf.Signal ?? inv.OptionInt("s"),
-            Uid = elf.Uid ?? inv.OptionInt("u"),
-            Gid = elf.Gid ?? inv.OptionInt("g"),
+            Uid = id.Uid,
+            Gid = inv.OptionInt("g") ?? elf.Gid,
             ProcessName = elf.ProcessName,
             CommandLine = elf.CommandLine,
-            ExecutablePath = elf.ExecutablePath ?? inv.Options.GetValueOrDefault("E")?.Replace('!', '/'),
+            ExecutablePath = id.ExecutablePath,
             FaultAddress = elf.FaultAddress,
             Threads = elf.Threads,
             MappedFiles = elf.MappedFiles,
@@ -133,10 +259,10 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
 
     private int Done(int slot, string outcome, long bytesIn, long bytesOut, bool failed = false)
     {
-        foreach (var n in _notes) log.Info($"{inv.SafeName}: {n}");
+        foreach (var n in _notes) log.Info($"{_daemon}: {n}");
         // held_ms: how long the crashed process was kept waiting for cdm to close stdin (with core_pipe_limit > 0)
         string held = _heldMs >= 0 ? $" held_ms={_heldMs}" : "";
-        string line = $"capture daemon={inv.SafeName} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held} outcome={outcome}";
+        string line = $"capture daemon={_daemon} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held} outcome={outcome}";
         if (failed) log.Warn(line); else log.Info(line);
         return failed ? 1 : 0;
     }

@@ -6,8 +6,8 @@ using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Cdm;
 
-/// <summary>One daemon's directory: slot reservation and publishing, serialized by flock on the directory
-/// so that up to core_pipe_limit concurrent captures keep the slot rule exact.</summary>
+/// <summary>One daemon directory (one identity): slot reservation and publishing of core archives and drop
+/// records, serialized by flock on the directory so that concurrent captures keep the slot rule exact.</summary>
 public sealed class DaemonStore(SafeDirectory dir, string daemon)
 {
     public const uint ArchiveMode = 0x1A0; // 0640
@@ -31,8 +31,9 @@ public sealed class DaemonStore(SafeDirectory dir, string daemon)
     }
 
     /// <summary>Cleans leftovers of killed runs, chooses the slot and creates the locked temporary.
-    /// Returns null when nothing is to be kept (maxcore = 0).</summary>
-    public Reservation? Reserve(int maxcore, long crashTime, List<string> notes)
+    /// Core archives and drop records have separate slots (maxcore, maxdrop) and never take each other's.
+    /// Returns null when nothing is to be kept (a maximum of 0).</summary>
+    public Reservation? Reserve(int max, long crashTime, List<string> notes, bool drop = false)
     {
         dir.TryLock(wait: true);
         try
@@ -40,17 +41,17 @@ public sealed class DaemonStore(SafeDirectory dir, string daemon)
             var taken = new HashSet<int>();
             foreach (var name in dir.List())
             {
-                if (ArchiveName.Parse(name, daemon) is { } a) taken.Add(a.Slot);
+                if (ArchiveName.Parse(name, daemon) is { } a) { if (a.Drop == drop) taken.Add(a.Slot); }
                 else if (ArchiveName.ParseTemp(name, daemon) is { } t)
                 {
                     if (!dir.IsRegularFile(name)) { dir.Unlink(name); notes.Add($"removed {name}: not a regular file (planted?)"); }
                     else if (IsAbandoned(name)) { dir.Unlink(name); notes.Add($"removed leftover {name} of a killed capture"); }
-                    else taken.Add(t.Name.Slot);
+                    else if (t.Name.Drop == drop) taken.Add(t.Name.Slot);
                 }
             }
-            int slot = SlotPolicy.Choose(maxcore, taken);
+            int slot = SlotPolicy.Choose(max, taken);
             if (slot == 0) return null;
-            var archive = new ArchiveName(daemon, slot, crashTime);
+            var archive = new ArchiveName(daemon, slot, crashTime, drop);
             string temp = archive.TempName(Posix.Getpid());
             dir.Unlink(temp);
             var handle = dir.CreateExclusive(temp, 0x180 /* 0600 */, out int errno)
@@ -71,7 +72,7 @@ public sealed class DaemonStore(SafeDirectory dir, string daemon)
         try
         {
             var occupants = dir.List().Select(n => ArchiveName.Parse(n, daemon)).OfType<ArchiveName>()
-                .Where(a => a.Slot == r.Name.Slot && a.FileName != r.Name.FileName).ToList();
+                .Where(a => a.Drop == r.Name.Drop && a.Slot == r.Name.Slot && a.FileName != r.Name.FileName).ToList();
             if (occupants.Any(o => !SlotPolicy.Replaces(r.Name.UnixTime, o.UnixTime)))
             {
                 dir.Unlink(r.TempName);

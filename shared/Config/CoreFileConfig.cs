@@ -32,6 +32,13 @@ public sealed record CoreFileConfig
     /// <summary>Seconds one capture may spend reading its core; then the core is cut there and flagged
     /// truncated, and the crashed process is released (0 = no limit).</summary>
     public int MaxCaptureTime { get; init; } = 60;
+    // Exclusion and drop records (docs/config.md): include wins over exclude; an excluded crash leaves a drop record.
+    /// <summary><c>exclude=</c> lines: crashes matching one are recorded without their core.</summary>
+    public IReadOnlyList<Capture.CaptureRule> Exclude { get; init; } = [];
+    /// <summary><c>include=</c> lines: a crash matching one is captured even when an exclude line matches.</summary>
+    public IReadOnlyList<Capture.CaptureRule> Include { get; init; } = [];
+    /// <summary>Drop records kept per daemon directory, rotating like maxcore slots (0 = none, only the log line).</summary>
+    public int MaxDrop { get; init; } = 4;
 
     public static CoreFileConfig Defaults { get; } = new();
 }

@@ -23,9 +23,16 @@ public static class CoreFileConfigParser
         ["ratelimit_interval"] = (c, v) => Int(v, 1, 86400 * 7) is int n ? c with { RateInterval = n } : null,
         // capture caps against starvation
         ["maxcapturetime"] = (c, v) => Int(v, 0, 86400) is int n ? c with { MaxCaptureTime = n } : null,
+        // exclusion (repeatable lines) and drop records
+        ["exclude"] = (c, v) => Capture.CaptureRule.TryParse(v) is { } r ? c with { Exclude = [.. c.Exclude, r] } : null,
+        ["include"] = (c, v) => Capture.CaptureRule.TryParse(v) is { } r ? c with { Include = [.. c.Include, r] } : null,
+        ["maxdrop"] = (c, v) => Int(v, 0, 1000) is int n ? c with { MaxDrop = n } : null,
     };
 
     public static IReadOnlyCollection<string> KnownKeys => Keys.Keys;
+
+    /// <summary>Keys that may appear on many lines, each adding a rule.</summary>
+    private static readonly HashSet<string> Repeatable = new(StringComparer.Ordinal) { "exclude", "include" };
 
     public static Result Parse(string? text)
     {
@@ -44,7 +51,7 @@ public static class CoreFileConfigParser
             var key = line[..eq].Trim();
             var value = Unquote(line[(eq + 1)..].Trim());
             if (!Keys.TryGetValue(key, out var set)) { warnings.Add($"line {lineNo}: unknown key {Show(key)} ignored"); continue; }
-            if (!seen.Add(key)) warnings.Add($"line {lineNo}: duplicate key {key}; the later value counts");
+            if (!Repeatable.Contains(key) && !seen.Add(key)) warnings.Add($"line {lineNo}: duplicate key {key}; the later value counts");
             var next = set(config, value);
             if (next is null) warnings.Add($"line {lineNo}: bad value {Show(value)} for {key}; keeping {Current(config, key)}");
             else config = next;
@@ -64,6 +71,8 @@ public static class CoreFileConfigParser
         "ratelimit_burst" => c.RateBurst.ToString(CultureInfo.InvariantCulture),
         "ratelimit_interval" => c.RateInterval.ToString(CultureInfo.InvariantCulture),
         "maxcapturetime" => c.MaxCaptureTime.ToString(CultureInfo.InvariantCulture),
+        "exclude" or "include" => "the other rules (expected exe:<glob>, uid:<n> or name:<glob>)",
+        "maxdrop" => c.MaxDrop.ToString(CultureInfo.InvariantCulture),
         _ => "?",
     };
 

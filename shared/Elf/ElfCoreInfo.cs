@@ -12,8 +12,12 @@ public sealed record ElfCoreInfo
     public int? Uid { get; init; }
     public int? Gid { get; init; }
     public string? ProcessName { get; init; }
+    /// <summary>NT_PRPSINFO pr_fname exactly (the thread-group leader's comm); null when no NT_PRPSINFO was read.</summary>
+    public byte[]? ProcessNameBytes { get; init; }
     public string? CommandLine { get; init; }
     public string? ExecutablePath { get; init; }
+    /// <summary>The executable's path bytes exactly as NT_FILE holds them.</summary>
+    public byte[]? ExecutablePathBytes { get; init; }
     public ulong? FaultAddress { get; init; }
     public int? Threads { get; init; }
     public List<string> MappedFiles { get; init; } = [];

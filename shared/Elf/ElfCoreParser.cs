@@ -58,7 +58,7 @@ public static class ElfCoreParser
     public static ElfCoreInfo ReadNotes(ReadOnlySpan<byte> notes, ElfCoreInfo info)
     {
         ulong entry = 0, phdr = 0;
-        List<(ulong Start, ulong End, string Path)> files = [];
+        List<(ulong Start, ulong End, byte[] Path)> files = [];
         int threads = 0;
         int pos = 0;
         while (pos + 12 <= notes.Length)
@@ -81,7 +81,8 @@ public static class ElfCoreParser
                     info = info with
                     {
                         Uid = I32(desc, 16), Gid = I32(desc, 20), Pid = I32(desc, 24),
-                        ProcessName = CString(desc.Slice(40, 16)), CommandLine = CString(desc.Slice(56, 80)).TrimEnd(),
+                        ProcessName = CString(desc.Slice(40, 16)), ProcessNameBytes = CBytes(desc.Slice(40, 16)),
+                        CommandLine = CString(desc.Slice(56, 80)).TrimEnd(),
                     };
                     break;
                 case NT_SIGINFO when desc.Length >= 24:
@@ -101,18 +102,22 @@ public static class ElfCoreParser
             }
             pos = (int)next;
         }
-        string? exe = null;
+        byte[]? exe = null;
         ulong probe = entry != 0 ? entry : phdr;
         foreach (var f in files)
             if (probe >= f.Start && probe < f.End) { exe = f.Path; break; }
         exe ??= files.Count > 0 ? files[0].Path : null;
-        var mapped = files.Select(f => f.Path).Distinct().ToList();
-        return info with { ExecutablePath = exe, Threads = threads, MappedFiles = mapped };
+        var mapped = files.Select(f => Encoding.UTF8.GetString(f.Path)).Distinct().ToList();
+        return info with
+        {
+            ExecutablePath = exe is null ? null : Encoding.UTF8.GetString(exe), ExecutablePathBytes = exe,
+            Threads = threads, MappedFiles = mapped,
+        };
     }
 
-    private static List<(ulong, ulong, string)> ReadFileNote(ReadOnlySpan<byte> desc)
+    private static List<(ulong, ulong, byte[])> ReadFileNote(ReadOnlySpan<byte> desc)
     {
-        var result = new List<(ulong, ulong, string)>();
+        var result = new List<(ulong, ulong, byte[])>();
         if (desc.Length < 16) return result;
         ulong count = U64(desc, 0);
         if (count > (ulong)desc.Length / 24) return result;
@@ -122,7 +127,7 @@ public static class ElfCoreParser
             ulong start = U64(desc, 16 + i * 24), end = U64(desc, 16 + i * 24 + 8);
             int nul = desc[strings..].IndexOf((byte)0);
             if (nul < 0) nul = desc.Length - strings;
-            result.Add((start, end, Encoding.UTF8.GetString(desc.Slice(strings, nul))));
+            result.Add((start, end, desc.Slice(strings, nul).ToArray()));
             strings += nul + 1;
         }
         return result;
@@ -133,6 +138,12 @@ public static class ElfCoreParser
     private static ushort U16(ReadOnlySpan<byte> p, int o) => BinaryPrimitives.ReadUInt16LittleEndian(p[o..]);
     private static int I32(ReadOnlySpan<byte> p, int o) => BinaryPrimitives.ReadInt32LittleEndian(p[o..]);
     private static ulong U64(ReadOnlySpan<byte> p, int o) => BinaryPrimitives.ReadUInt64LittleEndian(p[o..]);
+
+    private static byte[] CBytes(ReadOnlySpan<byte> p)
+    {
+        int nul = p.IndexOf((byte)0);
+        return (nul >= 0 ? p[..nul] : p).ToArray();
+    }
 
     private static string CString(ReadOnlySpan<byte> p)
     {

@@ -18,6 +18,10 @@ public sealed class ElfCoreSniffer
     /// <summary>True once the core's declared size is known, or it is known that it cannot be.</summary>
     public bool LayoutSettled => _done || _layout is not null;
 
+    /// <summary>True once the notes are parsed, or it is known that they cannot be (not an ELF core, notes
+    /// beyond <see cref="MaxPrefix"/>, end of stream).</summary>
+    public bool NotesSettled => _done;
+
     public void Observe(ReadOnlySpan<byte> data)
     {
         while (!_done && !data.IsEmpty)

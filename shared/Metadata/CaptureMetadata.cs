@@ -12,8 +12,18 @@ public sealed record CaptureMetadata
     public List<string> Argv { get; init; } = [];
     public string RawName { get; init; } = "";
     public string SafeName { get; init; } = "";
+    /// <summary>The directory the crash was filed under: the process name, "@uid" for a non-root uid, and
+    /// "~hash" of the executable unless it is a system program (docs/archive-layout.md).</summary>
+    public string DaemonDir { get; init; } = "";
+    /// <summary>The name and uid came from the core's own notes (false: from the arguments, with a warning).</summary>
+    public bool IdentityVerified { get; init; }
     public int Slot { get; init; }
-    public string CoreMember { get; init; } = "";
+    /// <summary>The core's member name; null in a drop record.</summary>
+    public string? CoreMember { get; init; }
+    /// <summary>Set only in a drop record (a crash stored without its core): excluded, rlimit_core,
+    /// not_dumpable, rate_limited, disk_guard or error.</summary>
+    public string? DropReason { get; init; }
+    public string? DropDetail { get; init; }
     public long CrashTime { get; init; }
     public bool CrashTimeFromArgs { get; init; }
     public DateTimeOffset CaptureStarted { get; init; }
@@ -27,7 +37,16 @@ public sealed record CaptureMetadata
     public bool Truncated { get; init; }
     public string? TruncatedReason { get; init; }
     public bool IsElfCore { get; init; }
+    /// <summary>The pid as the host sees it (%P, else the core's notes).</summary>
     public int? Pid { get; init; }
+    /// <summary>The pid in the process's own PID namespace (%p, else the core's notes).</summary>
+    public int? NamespacePid { get; init; }
+    /// <summary>The crash came from another PID or mount namespace: its paths are that namespace's.</summary>
+    public bool ForeignNamespace { get; init; }
+    /// <summary>/proc/&lt;pid&gt;/cgroup of the crashed process, read while it waited for cdm.</summary>
+    public string? Cgroup { get; init; }
+    /// <summary>%d: 1 dumpable, 2 dumped under fs.suid_dumpable=2 (it changed credentials).</summary>
+    public int? Dumpable { get; init; }
     public int? Signal { get; init; }
     public int? Uid { get; init; }
     public int? Gid { get; init; }

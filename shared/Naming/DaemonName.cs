@@ -52,10 +52,11 @@ public static class DaemonName
         return bytes.ToArray();
     }
 
-    /// <summary>Is this directory entry a name that <see cref="ToSafe(ReadOnlySpan{byte})"/> can produce?</summary>
+    /// <summary>Is this directory entry a daemon directory name that cdm can produce (an escaped name, with
+    /// the identity suffixes of <see cref="DaemonIdentity"/>)?</summary>
     public static bool LooksSafe(string name) =>
-        name.Length > 0 && name.Length <= MaxLength && name[0] != '.' &&
-        (name == Placeholder || name.All(c => c < 128 && (IsPlain((byte)c) || c is '.' or '%' or '~')));
+        name.Length > 0 && name.Length <= DaemonIdentity.MaxLength && name[0] != '.' &&
+        name.All(c => c < 128 && (IsPlain((byte)c) || c is '.' or '%' or '~' or '@'));
 
     /// <summary>A printable rendering of raw bytes for logs and metadata (C-style escapes, lossless).</summary>
     public static string Printable(ReadOnlySpan<byte> raw)

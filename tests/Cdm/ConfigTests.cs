@@ -16,7 +16,7 @@ public class ConfigTests
         var r = KernelLike.Capture(root, "cfg", 4000, crash.CorePath);
         Assert.That(r.ExitCode, Is.EqualTo(0));
         Assert.That(root.Log, Does.Contain(warning));
-        var archive = Path.Combine(root.DaemonDir("cfg"), root.Archives("cfg").Single());
+        var archive = Path.Combine(root.DaemonDir(crash.Daemon), root.Archives(crash.Daemon).Single());
         var check = new ArchiveCheck(archive);
         Assert.That(ArchiveCheck.SameBytes(check.CoreFile, crash.CorePath));
         Assert.That(check.Metadata.Warnings, Has.Some.Contains(warning));
@@ -51,10 +51,11 @@ public class ConfigTests
     {
         var crash = Crashes.Cached("segv");
         using var root = new TempRoot();
-        Directory.CreateDirectory(root.DaemonDir("ww"));
-        File.SetUnixFileMode(root.DaemonDir("ww"), (UnixFileMode)0x1FF);
+        Directory.CreateDirectory(root.DaemonDir(crash.Daemon));
+        File.SetUnixFileMode(root.DaemonDir(crash.Daemon), (UnixFileMode)0x1FF);
         KernelLike.Capture(root, "ww", 4002, crash.CorePath);
-        Assert.That(root.Archives("ww"), Is.Empty);
+        Assert.That(root.Archives(crash.Daemon), Is.Empty);
+        Assert.That(root.DropRecords(crash.Daemon), Is.Empty, "nothing at all is written into a refused directory");
         Assert.That(root.Log, Does.Contain("writable by group or others"));
     }
 }

@@ -3,7 +3,9 @@ using CoreDump.Naming;
 
 namespace CoreDump.Tests.Cdm;
 
-/// <summary>%e belongs to the crashed process. Every name must land in its own directory inside corepath.</summary>
+/// <summary>%e belongs to the crashed process. When the input has no ELF notes (so %e is all cdm knows of the
+/// name), every name must land in its own directory inside corepath. With a real core the name comes from the
+/// core's notes instead (IdentityTests).</summary>
 public class HostileNameTests
 {
     private static IEnumerable<byte[]> Names() =>
@@ -17,18 +19,19 @@ public class HostileNameTests
     [Test]
     public void EachHostileNameGetsItsOwnDirectoryInsideCorepath()
     {
-        var crash = Crashes.Cached("segv");
         using var root = new TempRoot();
+        var input = Path.Combine(root.Dir, "notacore");
+        File.WriteAllText(input, "not an ELF core: the name can only come from %e\n");
         var dirs = new Dictionary<string, byte[]>();
         long t = 3000;
         foreach (var raw in Names())
         {
-            var r = KernelLike.Capture(root, raw, crash.CorePath, (t++).ToString());
+            var r = KernelLike.Capture(root, raw, input, (t++).ToString());
             Assert.That(r.ExitCode, Is.EqualTo(0), $"{DaemonName.Printable(raw)}: {root.Log}");
         }
         // nothing was created outside corepath, and the tree has exactly one level of daemon directories
         Assert.That(Directory.GetFileSystemEntries(root.Dir).Select(Path.GetFileName).Order(),
-            Is.EqualTo(new[] { "core", "core_file.conf", "log", "os-release" }));
+            Is.EqualTo(new[] { "core", "core_file.conf", "log", "notacore", "os-release" }));
         var created = Directory.GetDirectories(root.CorePath).Select(d => Path.GetFileName(d)!).ToList();
         Assert.That(created, Has.Count.EqualTo(Names().Count()), "distinct raw names map to distinct directories: " + string.Join(" ", created));
         foreach (var d in created)
@@ -38,8 +41,11 @@ public class HostileNameTests
             Assert.That(Directory.GetDirectories(Path.Combine(root.CorePath, d)), Is.Empty);
             var archive = Directory.GetFiles(Path.Combine(root.CorePath, d), "*.core.tar.gz").Single();
             var meta = new ArchiveCheck(archive).Metadata;
-            Assert.That(meta.SafeName, Is.EqualTo(d));
-            dirs[d] = DaemonName.FromSafe(d)!;
+            Assert.That(meta.DaemonDir, Is.EqualTo(d));
+            // unverified identity: the escaped %e plus the hash of the unknown executable
+            Assert.That(d, Does.EndWith("~" + DaemonIdentity.Hash("", false)));
+            Assert.That(meta.SafeName, Is.EqualTo(d[..^9]));
+            dirs[d] = DaemonName.FromSafe(d[..^9])!;
         }
         // the raw bytes are recoverable: the escaping is lossless
         Assert.That(dirs.Values.Select(v => Convert.ToHexString(v)).Order(), Is.EqualTo(Names().Select(Convert.ToHexString).Order()));

@@ -13,9 +13,15 @@ public class InputTests
         "hello, I am typing into cdm by hand\n"u8.CopyTo(data);
         File.WriteAllBytes(input, data);
         Assert.That(KernelLike.Capture(root, "hand", 7000, input).ExitCode, Is.EqualTo(0), root.Log);
-        var check = new ArchiveCheck(Path.Combine(root.DaemonDir("hand"), root.Archives("hand").Single()));
+        // no notes to read: the directory comes from the arguments, marked as unverified and hashed
+        string d = Crashes.UnverifiedDaemon("hand");
+        Assert.That(d, Does.Match("^hand~[0-9a-f]{8}$"));
+        var check = new ArchiveCheck(Path.Combine(root.DaemonDir(d), root.Archives(d).Single()));
         Assert.That(ArchiveCheck.SameBytes(check.CoreFile, input));
         Assert.That(check.Metadata.IsElfCore, Is.False);
+        Assert.That(check.Metadata.IdentityVerified, Is.False);
+        Assert.That(check.Metadata.DaemonDir, Is.EqualTo(d));
+        Assert.That(check.Metadata.Warnings, Has.Some.StartsWith("identity unverified"));
         Assert.That(check.Metadata.Truncated, Is.False);
         Assert.That(check.Metadata.CoreBytesReceived, Is.EqualTo(data.Length));
     }
@@ -28,7 +34,8 @@ public class InputTests
         var input = Path.Combine(root.Dir, "tiny");
         File.WriteAllBytes(input, new byte[size]);
         Assert.That(KernelLike.Capture(root, "tiny", 7001, input).ExitCode, Is.EqualTo(0), root.Log);
-        var check = new ArchiveCheck(Path.Combine(root.DaemonDir("tiny"), root.Archives("tiny").Single()));
+        string d = Crashes.UnverifiedDaemon("tiny");
+        var check = new ArchiveCheck(Path.Combine(root.DaemonDir(d), root.Archives(d).Single()));
         Assert.That(new FileInfo(check.CoreFile).Length, Is.EqualTo(size));
     }
 
@@ -41,7 +48,7 @@ public class InputTests
         var cut = Path.Combine(root.Dir, "cut.core");
         File.WriteAllBytes(cut, full[..(full.Length / 2 + 123)]);
         Assert.That(KernelLike.Capture(root, "trunc", 7002, cut).ExitCode, Is.EqualTo(0), root.Log);
-        var check = new ArchiveCheck(Path.Combine(root.DaemonDir("trunc"), root.Archives("trunc").Single()));
+        var check = new ArchiveCheck(Path.Combine(root.DaemonDir(crash.Daemon), root.Archives(crash.Daemon).Single()));
         var stored = File.ReadAllBytes(check.CoreFile);
         Assert.That(stored.Length, Is.EqualTo(full.Length), "padded to the size the ELF headers declare");
         Assert.That(stored.AsSpan(0, full.Length / 2 + 123).SequenceEqual(full.AsSpan(0, full.Length / 2 + 123)), "received bytes kept exactly");

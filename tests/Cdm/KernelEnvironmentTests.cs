@@ -16,14 +16,14 @@ public class KernelEnvironmentTests
                 "sh", cwd, root.ConfigFile, root.OsRelease, Paths.Cdm, t.ToString(), crash.CorePath]);
             Assert.That(r.ExitCode, Is.EqualTo(0), root.Log);
         }
-        foreach (var a in root.Archives("leak"))
+        foreach (var a in root.Archives(crash.Daemon))
         {
-            var check = new ArchiveCheck(Path.Combine(root.DaemonDir("leak"), a));
+            var check = new ArchiveCheck(Path.Combine(root.DaemonDir(crash.Daemon), a));
             Assert.That(check.Members, Is.EqualTo(new[] { "os-release", a.Replace(".tar.gz", ""), "metadata.json" }));
             Assert.That(ArchiveCheck.SameBytes(check.CoreFile, crash.CorePath));
         }
         Assert.That(Directory.GetFileSystemEntries(cwd), Is.Empty, "nothing written to the working directory");
-        Assert.That(Directory.GetFiles(root.DaemonDir("leak")).Select(Path.GetFileName).Where(f => f != ".ratelimit").Count(), Is.EqualTo(4), "two archives, two markers, nothing else");
+        Assert.That(Directory.GetFiles(root.DaemonDir(crash.Daemon)).Select(Path.GetFileName).Where(f => f != ".ratelimit").Count(), Is.EqualTo(4), "two archives, two markers, nothing else");
         Assert.That(root.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.All.Match(@"^\d{4}-\d\d-\d\dT"), "the log holds only log lines");
         Directory.Delete(cwd);
     }

@@ -26,13 +26,16 @@ public class DiskFullTests
 
             // ENOSPC itself: no keepfree
             root.WriteConfig($"maxcore=1\ncorepath={core}\nlogfile={root.LogFile}\nkeepfree=0\n");
-            KernelLike.Capture(root, "full", 1, crash.CorePath);
-            var old = Path.Combine(core, "full", "full.1.1.core.tar.gz");
-            KernelLike.Capture(root, "full", 2, noise);
+            // the noise is not an ELF core: E= and the name file it under the crasher's directory, so that a
+            // successful capture would replace the crasher's slot
+            string d = crash.Daemon, asCrasher = "E=" + crash.Exe.Replace('/', '!');
+            KernelLike.Capture(root, "crasher", 1, crash.CorePath);
+            var old = Path.Combine(core, d, $"{d}.1.1.core.tar.gz");
+            KernelLike.Capture(root, "crasher", 2, noise, asCrasher);
             tried++;
             if (!File.Exists(old)) lost++;
             else if (!ArchiveCheck.SameBytes(new ArchiveCheck(old).CoreFile, crash.CorePath)) corrupt++;
-            int partials = Directory.GetFiles(Path.Combine(core, "full"), "*.tmp").Length + Directory.GetFiles(Path.Combine(core, "full"), "full.1.2.*").Length;
+            int partials = Directory.GetFiles(Path.Combine(core, d), "*.tmp").Length + Directory.GetFiles(Path.Combine(core, d), $"{d}.1.2.core*").Length;
             Assert.That(root.Log, Does.Contain("No space left on device").Or.Contain("ENOSPC"));
 
             // keepfree=50%: stops before the disk fills; free space sampled while the capture runs
@@ -40,12 +43,12 @@ public class DiskFullTests
             long minFree = long.MaxValue;
             var sampling = true;
             var sampler = Task.Run(() => { while (Volatile.Read(ref sampling)) { minFree = Math.Min(minFree, new DriveInfo(mnt).AvailableFreeSpace); Thread.Sleep(1); } });
-            KernelLike.Capture(root, "full", 3, noise);
+            KernelLike.Capture(root, "crasher", 3, noise, asCrasher);
             Volatile.Write(ref sampling, false);
             sampler.Wait();
             tried++;
             if (!File.Exists(old)) lost++;
-            partials += Directory.GetFiles(Path.Combine(core, "full"), "*.tmp").Length + Directory.GetFiles(Path.Combine(core, "full"), "full.1.3.*").Length;
+            partials += Directory.GetFiles(Path.Combine(core, d), "*.tmp").Length + Directory.GetFiles(Path.Combine(core, d), $"{d}.1.3.core*").Length;
             long keep = 32L << 20, slack = 256L << 10; // the guard counts chunks in flight; slack for tmpfs page accounting
             StressReport.Figure("ENOSPC on a 64 MiB tmpfs", tried, lost, corrupt, 0,
                 $"partials-left={partials} min-free-during-keepfree-run={minFree >> 10}KiB keepfree={keep >> 10}KiB");

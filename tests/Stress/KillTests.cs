@@ -12,6 +12,7 @@ public class KillTests
     {
         int kills = StressReport.Scale(60, 220);
         var crash = Crashes.Cached("threads"); // ~25 MB: a capture long enough to be hit anywhere
+        string d = crash.Daemon;
         var core = File.ReadAllBytes(crash.CorePath);
         using var root = new TempRoot(maxcore: 1, extraConfig: "ratelimit_burst=0\n");
         var sw = Stopwatch.StartNew();
@@ -30,7 +31,7 @@ public class KillTests
             try { p.Kill(); } catch (InvalidOperationException) { }
             p.WaitForExit();
             feed.Wait();
-            var dir = root.DaemonDir("killme");
+            var dir = root.DaemonDir(d);
             var names = Directory.GetFiles(dir).Select(Path.GetFileName).OfType<string>().ToList();
             var archives = names.Where(n => n.EndsWith(".core.tar.gz")).ToList();
             if (archives.Count == 0) lost++;
@@ -38,14 +39,14 @@ public class KillTests
                 if (Proc.Run("gzip", ["-t", Path.Combine(dir, a)]).ExitCode != 0) corrupt++;
             foreach (var m in names.Where(n => n.EndsWith(".pending")))
                 if (!names.Contains(m[..^".pending".Length])) orphanMarkers++;
-            if (archives.Contains($"killme.1.{100 + i}.core.tar.gz")) replaced++;
+            if (archives.Contains($"{d}.1.{100 + i}.core.tar.gz")) replaced++;
             leftovers += names.Count(n => n.EndsWith(".tmp"));
         }
         // the next ordinary capture cleans what the killed ones left
         KernelLike.Capture(root, "killme", 100_000, crash.CorePath);
-        var after = Directory.GetFiles(root.DaemonDir("killme")).Select(Path.GetFileName).ToList();
+        var after = Directory.GetFiles(root.DaemonDir(d)).Select(Path.GetFileName).ToList();
         int remaining = after.Count(n => n!.EndsWith(".tmp"));
-        var final = new ArchiveCheck(Path.Combine(root.DaemonDir("killme"), "killme.1.100000.core.tar.gz"));
+        var final = new ArchiveCheck(Path.Combine(root.DaemonDir(d), $"{d}.1.100000.core.tar.gz"));
         Assert.That(ArchiveCheck.SameBytes(final.CoreFile, crash.CorePath));
         StressReport.Figure("sigkill during capture", kills, lost, corrupt + orphanMarkers, 0,
             $"published-before-kill={replaced} leftover-temps-seen={leftovers} leftover-temps-after-next-run={remaining}");

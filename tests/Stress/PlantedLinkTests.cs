@@ -19,35 +19,47 @@ public class PlantedLinkTests
         int tried = 0;
 
         // 1. the daemon directory itself is a symlink
+        var linkCrash = Crashes.Make("segv", "linkdir");
+        string linkdir = linkCrash.Daemon, d = crash.Daemon;
         Directory.CreateDirectory(root.CorePath);
-        File.CreateSymbolicLink(root.DaemonDir("linkdir"), outside);
-        KernelLike.Capture(root, "linkdir", 10, crash.CorePath);
+        File.CreateSymbolicLink(root.DaemonDir(linkdir), outside);
+        KernelLike.Capture(root, "linkdir", 10, linkCrash.CorePath);
         tried++;
 
-        // 2. every file name of the next capture of "d", and temporaries for the next 200 pids
-        Directory.CreateDirectory(root.DaemonDir("d"));
-        const string archive = "d.1.20.core.tar.gz";
-        foreach (var n in new[] { archive + ".pending", archive + ".processed", archive + ".report", ".ratelimit", archive + ".submitted" })
-        { File.CreateSymbolicLink(Path.Combine(root.DaemonDir("d"), n), victim); tried++; }
-        Proc.MustSh("ln \"$1\" \"$2\"", null, hardVictim, Path.Combine(root.DaemonDir("d"), archive)); tried++;
+        // 2. every file name of the next capture of d, its drop records, and temporaries for the next 200 pids
+        Directory.CreateDirectory(root.DaemonDir(d));
+        string archive = $"{d}.1.20.core.tar.gz", drop = $"{d}.1.20.drop.tar.gz";
+        foreach (var n in new[] { archive + ".pending", archive + ".processed", archive + ".report", ".ratelimit", archive + ".submitted", drop, drop + ".pending" })
+        { File.CreateSymbolicLink(Path.Combine(root.DaemonDir(d), n), victim); tried++; }
+        Proc.MustSh("ln \"$1\" \"$2\"", null, hardVictim, Path.Combine(root.DaemonDir(d), archive)); tried++;
         int lastPid = int.Parse(File.ReadAllText("/proc/sys/kernel/ns_last_pid").Trim());
         for (int pid = lastPid + 1; pid < lastPid + 200; pid++)
-        { File.CreateSymbolicLink(Path.Combine(root.DaemonDir("d"), $".d.1.20.{pid}.tmp"), victim); tried++; }
+        {
+            File.CreateSymbolicLink(Path.Combine(root.DaemonDir(d), $".{d}.1.20.{pid}.tmp"), victim);
+            File.CreateSymbolicLink(Path.Combine(root.DaemonDir(d), $".{d}.1.20.{pid}.drop.tmp"), victim);
+            tried += 2;
+        }
+        KernelLike.Capture(root, "d", 20, crash.CorePath);
+        // an excluded crash of the same daemon writes a drop record through the same planted names
+        root.WriteConfig($"maxcore=1\ncorepath={root.CorePath}\nlogfile={root.LogFile}\nratelimit_burst=0\nmaxdrop=1\nexclude=name:crasher\n");
         KernelLike.Capture(root, "d", 20, crash.CorePath);
 
         int clobbered = (File.ReadAllText(victim) == "precious\n" ? 0 : 1) + (File.ReadAllText(hardVictim) == "precious too\n" ? 0 : 1);
         int escaped = Directory.GetFileSystemEntries(outside).Length - 1;
-        var check = new ArchiveCheck(Path.Combine(root.DaemonDir("d"), archive));
+        var check = new ArchiveCheck(Path.Combine(root.DaemonDir(d), archive));
+        var dropCheck = new ArchiveCheck(Path.Combine(root.DaemonDir(d), drop));
         int lost = ArchiveCheck.SameBytes(check.CoreFile, crash.CorePath) ? 0 : 1;
-        int linksLeft = Directory.GetFileSystemEntries(root.DaemonDir("d")).Count(p => new FileInfo(p).LinkTarget is not null && p.EndsWith(".tmp"));
+        int linksLeft = Directory.GetFileSystemEntries(root.DaemonDir(d)).Count(p => new FileInfo(p).LinkTarget is not null && p.EndsWith(".tmp"));
         StressReport.Figure("planted symlinks and hard links", tried, lost, clobbered, escaped, $"clobbered={clobbered} planted-temps-left={linksLeft}");
         Assert.Multiple(() =>
         {
             Assert.That(clobbered, Is.Zero, "victim files changed");
             Assert.That(escaped, Is.Zero, "files created outside corepath");
             Assert.That(lost, Is.Zero);
-            Assert.That(root.Log, Does.Contain("linkdir is a symlink or not a directory; refused"));
-            Assert.That(new FileInfo(Path.Combine(root.DaemonDir("d"), archive + ".pending")).LinkTarget, Is.Null, "marker is a real file now");
+            Assert.That(root.Log, Does.Contain($"{linkdir} is a symlink or not a directory; refused"));
+            Assert.That(new FileInfo(Path.Combine(root.DaemonDir(d), archive + ".pending")).LinkTarget, Is.Null, "marker is a real file now");
+            Assert.That(dropCheck.Metadata.DropReason, Is.EqualTo("excluded"));
+            Assert.That(new FileInfo(Path.Combine(root.DaemonDir(d), drop + ".pending")).LinkTarget, Is.Null, "drop marker is a real file now");
         });
         Directory.Delete(outside, true);
     }

@@ -27,8 +27,8 @@ public class UploaderStressTests
         for (int i = 0; i < archives; i++)
         {
             KernelLike.Capture(env.Root, "crasher", 50_000 + i, cores[i % cores.Length]);
-            Assert.That(File.Exists(Path.Combine(env.DaemonDir, $"crasher.{i + 1}.{50_000 + i}.core.tar.gz")), env.Root.Log);
-            paths.Add(Path.Combine(env.DaemonDir, $"crasher.{i + 1}.{50_000 + i}.core.tar.gz"));
+            Assert.That(File.Exists(Path.Combine(env.DaemonDir, $"{Crashes.CrasherDaemon}.{i + 1}.{50_000 + i}.core.tar.gz")), env.Root.Log);
+            paths.Add(Path.Combine(env.DaemonDir, $"{Crashes.CrasherDaemon}.{i + 1}.{50_000 + i}.core.tar.gz"));
         }
         env.WriteConfig(UploaderEnv.Server($"http://127.0.0.1:{resetter.Port}/crash", 2) +
                         UploaderEnv.Server($"https://127.0.0.1:{notTls.Port}/crash", 2) + UploaderEnv.Server(db.Url, 1));

@@ -9,7 +9,23 @@ public static class Crashes
 
     public static string Crasher => Binary.Value;
 
-    public sealed record Crash(string CorePath, int Pid, string Exe, string Dir);
+    public sealed record Crash(string CorePath, int Pid, string Exe, string Dir)
+    {
+        /// <summary>The process name the crasher gave itself (the kernel keeps 15 bytes).</summary>
+        public string Name { get; init; } = "crasher";
+
+        /// <summary>The daemon directory cdm files this crash under (as root, initial namespaces): the test
+        /// program is not in a system directory, so its name carries the hash of its path.</summary>
+        public string Daemon => CoreDump.Naming.DaemonIdentity.DirectoryName(
+            System.Text.Encoding.UTF8.GetBytes(Name.Length > 15 ? Name[..15] : Name), 0, Exe, false);
+    }
+
+    /// <summary>The directory of the crasher's crashes when it keeps its own name (as root).</summary>
+    public static string CrasherDaemon => new Crash("", 0, Crasher, "").Daemon;
+
+    /// <summary>The directory of input that is not an ELF core (identity unverified: %e, no uid, no executable).</summary>
+    public static string UnverifiedDaemon(string name) =>
+        CoreDump.Naming.DaemonIdentity.DirectoryName(System.Text.Encoding.UTF8.GetBytes(name), null, null, false);
 
     /// <summary>Crashes the test program in a new directory; returns the kernel's core file.</summary>
     public static Crash Make(string mode = "segv", string? name = null)
@@ -25,7 +41,7 @@ public static class Crashes
             core = cores[0];
         }
         int pid = int.Parse(File.ReadAllText(Path.Combine(dir, "pid")).Trim());
-        return new Crash(core, pid, Crasher, dir);
+        return new Crash(core, pid, Crasher, dir) { Name = name ?? "crasher" };
     }
 
     /// <summary>One core per mode, made once per test run.</summary>

@@ -25,6 +25,12 @@ public sealed class TempRoot : IDisposable
             ? Directory.GetFiles(DaemonDir(safe), "*.core.tar.gz").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray()
             : [];
 
+    /// <summary>The drop records (crashes stored without their core) of a daemon directory.</summary>
+    public string[] DropRecords(string safe) =>
+        Directory.Exists(DaemonDir(safe))
+            ? Directory.GetFiles(DaemonDir(safe), "*.drop.tar.gz").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray()
+            : [];
+
     public string Log => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
 
     public void Dispose()

@@ -11,7 +11,7 @@ public class DamagedCoreTests
     /// <paramref name="edit"/> (a shell snippet run in the extraction folder, the core is $CORE).</summary>
     private static string Rebuild(UploaderEnv env, string source, int slot, long time, string edit)
     {
-        string name = $"crasher.{slot}.{time}";
+        string name = $"{Crashes.CrasherDaemon}.{slot}.{time}";
         Proc.MustSh("""
             set -e
             x=$(mktemp -d); cd "$x"; tar -xzf "$1"

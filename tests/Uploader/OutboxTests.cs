@@ -63,9 +63,9 @@ public class OutboxTests
             string expected = UploaderEnv.State(row.Path) is var s && s == "none" ? "pending" : s;
             Assert.That(row.State, Is.EqualTo(expected), row.Archive);
             Assert.That(row.Size, Is.EqualTo(new FileInfo(row.Path).Length));
-            Assert.That(row.Daemon, Is.EqualTo("crasher"));
+            Assert.That(row.Daemon, Is.EqualTo(Crashes.CrasherDaemon));
             Assert.That(row.HasReport, Is.EqualTo(File.Exists(row.Path + ".report")));
-            Assert.That(row.Archive, Is.EqualTo($"crasher.{row.Slot}.{row.Time}.core.tar.gz"));
+            Assert.That(row.Archive, Is.EqualTo($"{Crashes.CrasherDaemon}.{row.Slot}.{row.Time}.core.tar.gz"));
         }
         var submitted = rows.Single(r => r.Path == done);
         Assert.That(submitted.Signature, Is.EqualTo(ReportText.SignatureOf(UploaderEnv.Report(done))));

@@ -13,7 +13,7 @@ public sealed class UploaderEnv : IDisposable
     public string Outbox => Path.Combine(Root.Dir, "outbox");
     public string StateDir => Path.Combine(Root.Dir, "state");
     public string LogFile => Path.Combine(Root.Dir, "log", "uploader.log");
-    public string DaemonDir => Root.DaemonDir("crasher");
+    public string DaemonDir => Root.DaemonDir(Crashes.CrasherDaemon);
 
     public UploaderEnv(string extraToml = "") => WriteConfig(extraToml);
 
@@ -30,7 +30,7 @@ public sealed class UploaderEnv : IDisposable
         var crash = Crashes.Make(mode);
         var r = KernelLike.Capture(Root, "crasher", time, crash.CorePath);
         Assert.That(r.ExitCode, Is.EqualTo(0), $"cdm: {r.Stderr}");
-        string archive = Root.Archives("crasher").Single(a => a.Contains($".{time}.", StringComparison.Ordinal));
+        string archive = Root.Archives(Crashes.CrasherDaemon).Single(a => a.Contains($".{time}.", StringComparison.Ordinal));
         return Path.Combine(DaemonDir, archive);
     }
 

@@ -1,6 +1,7 @@
 /* Test program for CoreDump: crashes in a named function, in the way its first argument asks.
- * usage: crasher MODE [NAME]   MODE: segv | segv2 | abort | fpe | bus | threads | sleep
- * NAME, if given, becomes the process name (%e) via prctl(PR_SET_NAME). */
+ * usage: crasher MODE [NAME]   MODE: segv | segv2 | abort | fpe | bus | threads | worker | sleep
+ * NAME, if given, becomes the process name (%e) via prctl(PR_SET_NAME).
+ * worker: a thread named "mt-io-0" crashes (its %e), while the process (thread-group leader) keeps NAME. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -33,6 +34,13 @@ __attribute__((noinline)) void crash_in_thread_main(void)
     usleep(20000);
     crash_null_write(NULL);
 }
+static void *crashing_worker(void *arg) { (void)arg; prctl(PR_SET_NAME, "mt-io-0", 0, 0, 0); crash_null_write(NULL); return NULL; }
+__attribute__((noinline)) void crash_in_worker(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, crashing_worker, NULL);
+    pthread_join(t, NULL);
+}
 
 int main(int argc, char **argv)
 {
@@ -44,6 +52,7 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "fpe")) sink = crash_divide(1, argc - argc);
     else if (!strcmp(mode, "bus")) crash_bus();
     else if (!strcmp(mode, "threads")) crash_in_thread_main();
+    else if (!strcmp(mode, "worker")) crash_in_worker();
     else if (!strcmp(mode, "sleep")) { for (;;) pause(); }
     return 0;
 }
