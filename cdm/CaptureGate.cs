@@ -44,6 +44,7 @@ public sealed class CaptureGate : IDisposable
     /// 30 s when there is no time cap.</summary>
     public static TimeSpan MaxWait(int maxCaptureTime) => TimeSpan.FromSeconds(maxCaptureTime > 0 ? maxCaptureTime / 2.0 : 30);
 
+    /// <summary>A slot's lock file in corepath (a dot name: never taken for a daemon).</summary>
     public static string SlotName(int k) => $".capture-{k}.lock";
 
     public void Dispose() => _slot?.Dispose();
