@@ -72,6 +72,7 @@ public sealed class WorkDir(string path, bool takeOverEmpty = false, Func<string
         return WithParent(pfd =>
         {
             string name = System.IO.Path.GetFileName(Path);
+            CheckRealPath(pfd, name);
             if (!Posix.TryLStatAt(pfd, name, out _)) Create(pfd, name);
             else if (takeOverEmpty && IsEmptyWithoutSentinel(pfd, name) && Posix.UnlinkAt(pfd, name, directory: true) == 0) Create(pfd, name);
             return Verify(pfd, name);
@@ -130,12 +131,19 @@ public sealed class WorkDir(string path, bool takeOverEmpty = false, Func<string
                 $"work_dir {Path} refused: it is not a folder the uploader created (no {Sentinel} inside), and the uploader empties work_dir on every run. " +
                 "Set work_dir to a path that does not exist yet (the uploader creates it, mode 0700), or remove this folder if it is an old work folder");
         }
-        string real = new DirectoryInfo($"/proc/self/fd/{dir.Fd}").LinkTarget ?? Path;
-        if (real != Path && overlap?.Invoke(real) is { } why)
-        {
-            dir.Dispose();
-            throw new WorkDirRefusedException($"work_dir {Path} refused: its real path is {real}: {why}");
-        }
+        try { CheckRealPath(dir.Fd, null); }
+        catch { dir.Dispose(); throw; }
         return dir;
+    }
+
+    /// <summary>Checks the real path (through the open descriptor, so symlinks in the parents are resolved)
+    /// of <paramref name="name"/> under <paramref name="fd"/>, or of <paramref name="fd"/> itself.</summary>
+    private void CheckRealPath(int fd, string? name)
+    {
+        string? at = new DirectoryInfo($"/proc/self/fd/{fd}").LinkTarget;
+        if (at is null) return;
+        string real = name is null ? at : System.IO.Path.Combine(at, name);
+        if (real != Path && overlap?.Invoke(real) is { } why)
+            throw new WorkDirRefusedException($"work_dir {Path} refused: its real path is {real}: {why}");
     }
 }
