@@ -15,8 +15,7 @@ public class ConfigRefusalTests
     [TestCase("work_dir = \"{3}\"", "must not be or contain state_dir")]
     [TestCase("work_dir = \"{3}/../state/\"", "must not be or contain state_dir")]
     [TestCase("work_dir = \"{3}/uploader.lock\"", "must not hold the run lock")]
-    [TestCase("work_dir = \"{4}\"", "overlaps the log folder")]
-    [TestCase("work_dir = \"{4}/work\"", "overlaps the log folder")]
+    [TestCase("work_dir = \"{4}\"", "must not be or contain the log folder")]
     [TestCase("work_dir = \"work\"", "work_dir must be an absolute path")]
     [TestCase("outbox_max_bytes = 0", "outbox_max_bytes must be > 0")]
     [TestCase("outbox_keep_free_bytes = -1", "outbox_keep_free_bytes must be >= 0")]
@@ -48,15 +47,29 @@ public class ConfigRefusalTests
         Assert.That(Directory.Exists(env.Outbox), Is.False, "nothing delivered");
     }
 
+    [Test]
+    public void A_work_dir_that_contains_the_log_folder_is_refused()
+    {
+        using var env = new UploaderEnv();
+        string work = Path.Combine(env.Root.Dir, "w");
+        File.WriteAllText(env.ConfigFile, $"corepath = \"{env.Root.CorePath}\"\noutbox = \"{env.Outbox}\"\nstate_dir = \"{env.StateDir}\"\n" +
+            $"log_file = \"{work}/log/uploader.log\"\nwork_dir = \"{work}\"\n");
+        var r = env.Uploader("analyze");
+        Assert.That(r.ExitCode, Is.EqualTo(78), r.Stderr);
+        Assert.That(r.Stderr, Does.Contain($"work_dir {work} must not be or contain the log folder {work}/log"));
+    }
+
     [TestCase("allow_http_hosts = [\"127.0.0.1\"]\n[[server]]\nurl = \"http://127.0.0.1:1/submit\"\nauth_header = \"Authorization: Bearer x\"")]
     [TestCase("allow_http_hosts = [\"::1\"]\n[[server]]\nurl = \"http://[::1]:1/submit\"")]
     [TestCase("allow_http_hosts = [\"CrashDB.Example.org\"]\n[[server]]\nurl = \"http://crashdb.example.org/submit\"")]
     [TestCase("[[server]]\nurl = \"https://crashdb.example.org/submit\"\nauth_header = \"Authorization: Bearer x\"")]
     [TestCase("outbox_max_bytes = 1\noutbox_keep_free_bytes = 0")]
+    [TestCase("work_dir = \"{4}/work\"")]
     public void Accepted(string toml)
     {
         using var env = new UploaderEnv();
-        File.WriteAllText(env.ConfigFile, File.ReadAllText(env.ConfigFile).Replace("allow_http_hosts = [\"127.0.0.1\"]\n", "") + toml + "\n");
+        string text = string.Format(toml, env.Root.Dir, env.Root.CorePath, env.Outbox, env.StateDir, Path.GetDirectoryName(env.LogFile));
+        File.WriteAllText(env.ConfigFile, File.ReadAllText(env.ConfigFile).Replace("allow_http_hosts = [\"127.0.0.1\"]\n", "") + text + "\n");
         var r = env.Uploader("list");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
         Assert.That(r.Stderr, Does.Not.Contain("bad configuration"));

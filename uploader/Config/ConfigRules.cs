@@ -6,21 +6,24 @@ namespace CoreDump.Uploader.Config;
 /// the reason a value is refused, or null.</summary>
 public static class ConfigRules
 {
-    /// <summary>work_dir is emptied at the start of every analysis, so it must not be, lie inside, or contain
-    /// anything else the system keeps: /, corepath, the outbox, the log folder, the state folder itself (it
-    /// may lie inside state_dir, as the default does) or the lock file. Paths are compared lexically after
+    /// <summary>work_dir is emptied at the start of every analysis, so it must not be /, must not be, lie inside
+    /// or contain corepath or the outbox, and must not be or contain the log folder, the state folder (it may
+    /// lie inside either, as the default lies inside state_dir) or the lock file. Paths are compared lexically after
     /// normalisation; symlinks are refused when the folder is opened (WorkDir).</summary>
     public static string? WorkDirOverlap(string workDir, string corepath, string outbox, string stateDir, string logFile, string lockFile)
     {
         string w = Normal(workDir);
         if (w == "/") return "work_dir must not be /: the uploader empties work_dir at the start of every run";
-        string logDir = Path.GetDirectoryName(Normal(logFile)) ?? "/";
-        foreach (var (key, other) in new[] { ("corepath", corepath), ("outbox", outbox), ("the log folder", logDir) })
+        foreach (var (key, other) in new[] { ("corepath", corepath), ("outbox", outbox) })
         {
             string o = Normal(other);
             if (w == o || Inside(w, o) || Inside(o, w))
                 return $"work_dir {w} overlaps {key} {o}: the uploader empties work_dir at the start of every run, so it must be a folder of its own";
         }
+        // a folder of its own inside the log folder is harmless; the log folder itself (or a parent) would be emptied
+        string logDir = Path.GetDirectoryName(Normal(logFile)) ?? "/";
+        if (w == logDir || Inside(logDir, w))
+            return $"work_dir {w} must not be or contain the log folder {logDir}: the uploader empties work_dir at the start of every run";
         string s = Normal(stateDir);
         if (w == s || Inside(s, w))
             return $"work_dir {w} must not be or contain state_dir {s} (it may be a folder inside it, as the default {Path.Combine(s, "work")})";
