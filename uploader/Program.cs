@@ -12,6 +12,8 @@ var root = new RootCommand("CoreDump uploader: gdb reports, crash signatures and
 {
     configOption,
     RunCommand.Create(configOption),
+    RunCommand.CreateAnalyze(configOption),
+    RunCommand.CreateDeliver(configOption),
     ListCommand.Create(configOption),
     InfoCommand.Create(configOption),
     DebugCommand.Create(configOption),

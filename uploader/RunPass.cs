@@ -7,9 +7,16 @@ using Serilog;
 
 namespace CoreDump.Uploader;
 
+/// <summary>What a pass does: analysis reads untrusted cores and needs no network; delivery needs the
+/// network and never opens a core or runs gdb. `run` does both, analysis first.</summary>
+[Flags]
+public enum PassPhases { Analyze = 1, Deliver = 2, Both = Analyze | Deliver }
+
 /// <summary>One bounded pass over every state on disk (the seed's NOTES): make reports for pending archives
-/// (and for processed ones whose report is missing), then deliver processed reports in the seed's order.</summary>
-public sealed class RunPass(UploaderConfig config, ILogger log)
+/// (and for processed ones whose report is missing), then deliver processed reports in the seed's order.
+/// Every archive is handled in isolation: whatever goes wrong with one (any exception, malformed input) is
+/// recorded in its marker (last_error and a backoff) and the pass goes on with the next.</summary>
+public sealed class RunPass(UploaderConfig config, ILogger log, PassPhases phases = PassPhases.Both)
 {
     private readonly RunSummary summary = new();
     private readonly DateTimeOffset deadline = DateTimeOffset.UtcNow.AddSeconds(config.RunTimeoutSeconds);
@@ -20,16 +27,27 @@ public sealed class RunPass(UploaderConfig config, ILogger log)
 
     public async Task<RunSummary> RunAsync(CancellationToken ct)
     {
-        var work = new WorkDir(config.EffectiveWorkDir);
-        if (work.RemoveLeftovers() is var n and > 0) log.Information("removed {Count} leftovers of a killed run from {Dir}", n, work.Path);
         if (Leftovers.RemoveUnder(config.Corepath) is var t and > 0) log.Information("removed {Count} temporaries of killed writers under {Corepath}", t, config.Corepath);
-        RemoveOutboxLeftovers();
-        MakeReports(new ReportMaker(config, work), ct);
-        using var targets = new Targets(config);
-        await DeliverAsync(targets.All, ct);
+        if (phases.HasFlag(PassPhases.Analyze))
+        {
+            var work = OpenWorkDir(config);
+            if (work.RemoveLeftovers() is var n and > 0) log.Information("removed {Count} leftovers of a killed run from {Dir}", n, work.Path);
+            MakeReports(new ReportMaker(config, work), ct);
+        }
+        if (phases.HasFlag(PassPhases.Deliver))
+        {
+            RemoveOutboxLeftovers();
+            using var targets = new Targets(config);
+            await DeliverAsync(targets.All, ct);
+        }
         summary.Waiting = Scan().Count(a => a.State is ArchiveState.Pending or ArchiveState.Processed);
         return summary;
     }
+
+    /// <summary>work_dir as the configuration names it; its real path is checked again once it is open.</summary>
+    public static WorkDir OpenWorkDir(UploaderConfig c) =>
+        new(c.EffectiveWorkDir, takeOverEmpty: c.WorkDir is null || c.WorkDir == c.DefaultWorkDir,
+            real => ConfigRules.WorkDirOverlap(real, c.Corepath, c.Outbox, c.StateDir, c.LogFile, c.LockFile));
 
     private void RemoveOutboxLeftovers()
     {
@@ -58,13 +76,18 @@ public sealed class RunPass(UploaderConfig config, ILogger log)
         }
     }
 
+    /// <summary>True for the cancellation of the whole pass (SIGTERM), which must stop it rather than fail one archive.</summary>
+    private static bool Stops(Exception e, CancellationToken ct) => e is OperationCanceledException && ct.IsCancellationRequested;
+
     private void MakeOne(ReportMaker maker, ArchiveRef a, CancellationToken ct)
     {
-        using var dir = SafeDirectory.OpenExistingPath(a.DaemonDir, out var refusal);
-        if (dir is null) { log.Warning("{Archive}: {Refusal}", a.Path, refusal); return; }
-        var store = new MarkerStore(dir, a);
+        SafeDirectory? dir = null;
+        MarkerStore? store = null;
         try
         {
+            dir = SafeDirectory.OpenExistingPath(a.DaemonDir, out var refusal);
+            if (dir is null) { log.Warning("{Archive}: {Refusal}", a.Path, refusal); return; }
+            store = new MarkerStore(dir, a);
             var made = maker.Make(a, Math.Min(config.GdbTimeoutSeconds, SecondsLeft), ct);
             var info = a.Marker with { ReportId = made.ReportId, Signature = made.Signature, Signal = made.Signal, NextAttempt = null, LastError = null, Attempts = 0 };
             if (!store.WriteReport(made.Text, out var error) || !store.Move(StateMachine.Next(ArchiveState.Pending, UploadStep.ReportWritten), info, out error))
@@ -75,12 +98,27 @@ public sealed class RunPass(UploaderConfig config, ILogger log)
             summary.Processed++;
             log.Information("{Archive}: report {ReportId} written, signature {Signature}", a.Path, made.ReportId, made.Signature);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException or System.ComponentModel.Win32Exception)
+        catch (Exception e) when (!Stops(e, ct))
         {
             summary.Failed++;
-            RecordFailure(store, a.Marker, "report: " + e.Message, null);
-            log.Error("{Archive}: no report: {Error}", a.Path, e.Message);
+            string reason = "report: " + Describe(e);
+            if (store is not null) RecordFailure(store, a.Marker, reason, null);
+            if (IsExpected(e)) log.Error("{Archive}: no report: {Error}", a.Path, reason);
+            else log.Error(e, "{Archive}: no report: {Error}", a.Path, reason);
         }
+        finally { dir?.Dispose(); }
+    }
+
+    /// <summary>Failures the archive's content or the machine explain; anything else is logged with its stack.</summary>
+    private static bool IsExpected(Exception e) =>
+        e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException or System.ComponentModel.Win32Exception;
+
+    /// <summary>The reason kept in the marker: one line, bounded, and naming the kind of failure when it is not an ordinary one.</summary>
+    public static string Describe(Exception e)
+    {
+        string text = IsExpected(e) ? e.Message : $"{e.GetType().Name}: {e.Message}";
+        text = string.Join(' ', text.Split(['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return text.Length <= 500 ? text : text[..500] + "…";
     }
 
     private async Task DeliverAsync(IReadOnlyList<IDeliveryTarget> targets, CancellationToken ct)
@@ -96,11 +134,30 @@ public sealed class RunPass(UploaderConfig config, ILogger log)
 
     private async Task DeliverOneAsync(IReadOnlyList<IDeliveryTarget> targets, ArchiveRef a, CancellationToken ct)
     {
-        using var dir = SafeDirectory.OpenExistingPath(a.DaemonDir, out var refusal);
-        if (dir is null) { log.Warning("{Archive}: {Refusal}", a.Path, refusal); return; }
-        var store = new MarkerStore(dir, a);
+        SafeDirectory? dir = null;
+        MarkerStore? store = null;
+        try
+        {
+            dir = SafeDirectory.OpenExistingPath(a.DaemonDir, out var refusal);
+            if (dir is null) { log.Warning("{Archive}: {Refusal}", a.Path, refusal); return; }
+            store = new MarkerStore(dir, a);
+            await DeliverOneAsync(targets, a, dir, store, ct);
+        }
+        catch (Exception e) when (!Stops(e, ct))
+        {
+            summary.Failed++;
+            string reason = "delivery: " + Describe(e);
+            if (store is not null) RecordFailure(store, store.Marker, reason, null);
+            if (IsExpected(e)) log.Error("{Archive}: not delivered: {Error}", a.Path, reason);
+            else log.Error(e, "{Archive}: not delivered: {Error}", a.Path, reason);
+        }
+        finally { dir?.Dispose(); }
+    }
+
+    private async Task DeliverOneAsync(IReadOnlyList<IDeliveryTarget> targets, ArchiveRef a, SafeDirectory dir, MarkerStore store, CancellationToken ct)
+    {
         byte[]? bytes = ArchiveScanner.ReadSmallFile(dir, a.FileName + StateFiles.ReportSuffix, 64 << 20);
-        if (bytes is null) return;
+        if (bytes is null) { summary.Failed++; RecordFailure(store, a.Marker, "delivery: the report file cannot be read", null); return; }
         string text = System.Text.Encoding.UTF8.GetString(bytes);
         string id = a.Marker.ReportId ?? ReportIdOf(text) ?? ReportId.Derive(a.Daemon, a.Name.Slot, a.Name.UnixTime, a.Size, null);
         var verdicts = new List<DeliveryVerdict>();
@@ -143,12 +200,18 @@ public sealed class RunPass(UploaderConfig config, ILogger log)
             log.Warning("marker not moved to {State}: {Error}", to, error);
     }
 
+    /// <summary>Records a failed attempt in the marker (last_error, a backoff). Never throws: a marker that
+    /// cannot be written is logged, and the archive is simply tried again on the next pass.</summary>
     private void RecordFailure(MarkerStore store, MarkerInfo marker, string error, long? retryAfter)
     {
-        int attempts = marker.Attempts + 1;
+        int attempts = marker.Attempts is >= 0 and < int.MaxValue ? marker.Attempts + 1 : 1;
         long delay = Backoff.Delay(attempts, Random.Shared.NextDouble(), retryAfter);
-        var info = marker with { Attempts = attempts, LastAttempt = Now, NextAttempt = Now + delay, LastError = error };
-        if (!store.Update(info, out var e)) log.Warning("marker not updated: {Error}", e);
+        try
+        {
+            var info = marker with { Attempts = attempts, LastAttempt = Now, NextAttempt = Now + delay, LastError = error };
+            if (!store.Update(info, out var e)) log.Warning("marker not updated: {Error}", e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException) { log.Warning("marker not updated: {Error}", e.Message); }
         log.Warning("attempt {Attempts} failed ({Error}); next attempt in {Delay} s", attempts, error, delay);
     }
 

@@ -8,7 +8,9 @@ public sealed class RunSummary
     /// <summary>Directories under corepath that could not be read (refused or unreadable).</summary>
     public readonly HashSet<string> Problems = [];
 
-    public override string ToString() =>
-        $"uploader run: processed {Processed}, submitted {Submitted}, failed {Failed}, rejected {Rejected}, waiting {Waiting}" +
+    public override string ToString() => ToString("run");
+
+    public string ToString(string verb) =>
+        $"uploader {verb}: processed {Processed}, submitted {Submitted}, failed {Failed}, rejected {Rejected}, waiting {Waiting}" +
         (TimeLimitReached ? ", stopped at run_timeout_seconds (the rest waits for the next run)" : "");
 }

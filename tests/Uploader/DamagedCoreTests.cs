@@ -55,6 +55,7 @@ public class DamagedCoreTests
         Assert.That(m.Attempts, Is.EqualTo(1));
         Assert.That(m.NextAttempt, Is.Not.Null);
         Assert.That(m.LastError, Does.Contain("gdb"));
-        Assert.That(Directory.GetFileSystemEntries(Path.Combine(env.StateDir, "work")), Is.Empty);
+        Assert.That(Directory.GetFileSystemEntries(Path.Combine(env.StateDir, "work")).Select(Path.GetFileName), Is.EqualTo(new[] { ".cdm-uploader-work" }),
+            "nothing but the work folder's sentinel");
     }
 }

@@ -53,7 +53,8 @@ public class KillTests
         var ids = archives.Select(a => UploaderEnv.Marker(a).ReportId + ".report").Order().ToArray();
         Assert.That(Directory.GetFiles(env.Outbox).Select(Path.GetFileName).Order(), Is.EqualTo(ids), "one outbox file per report");
         foreach (var a in archives) Assert.That(UploaderEnv.Report(a), Does.Contain("Signature: "));
-        Assert.That(Directory.GetFileSystemEntries(Path.Combine(env.StateDir, "work")), Is.Empty, "extracted cores of the killed run removed");
+        Assert.That(Directory.GetFileSystemEntries(Path.Combine(env.StateDir, "work")).Select(Path.GetFileName), Is.EqualTo(new[] { ".cdm-uploader-work" }),
+            "extracted cores of the killed run removed (the sentinel stays)");
         Assert.That(Directory.GetFiles(env.DaemonDir, ".*").Select(Path.GetFileName).Where(n => n!.EndsWith(".w") || n.EndsWith(".tmp")), Is.Empty, "no temporaries left");
     }
 }

@@ -17,9 +17,10 @@ public sealed class UploaderEnv : IDisposable
 
     public UploaderEnv(string extraToml = "") => WriteConfig(extraToml);
 
+    /// <summary>The tests' crash databases (CrashDbServer) listen on http://127.0.0.1, which must be allowed explicitly.</summary>
     public void WriteConfig(string extraToml) => File.WriteAllText(ConfigFile,
         $"corepath = \"{Root.CorePath}\"\noutbox = \"{Outbox}\"\nstate_dir = \"{StateDir}\"\nlog_file = \"{LogFile}\"\n" +
-        $"gdb_timeout_seconds = 60\nrun_timeout_seconds = 300\n{extraToml}\n");
+        $"gdb_timeout_seconds = 60\nrun_timeout_seconds = 300\nallow_http_hosts = [\"127.0.0.1\"]\n{extraToml}\n");
 
     public static string Server(string url, int timeoutSeconds = 5, string more = "") =>
         $"[[server]]\nurl = \"{url}\"\ntimeout_seconds = {timeoutSeconds}\n{more}\n";

@@ -57,6 +57,7 @@ state_dir = "$U/state-http"
 log_file = "$U/uploader-http.log"
 gdb_timeout_seconds = 30
 run_timeout_seconds = 60
+allow_http_hosts = ["127.0.0.1"]   # plain http is refused unless allowed per host
 
 [[server]]
 url = "http://127.0.0.1:$port/submit"

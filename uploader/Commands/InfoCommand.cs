@@ -28,7 +28,7 @@ public static class InfoCommand
               .Append("report-id: ").Append(e.ReportId ?? "-").Append('\n')
               .Append("signature: ").Append(e.Signature ?? "-").Append('\n')
               .Append("attempts: ").Append(e.Attempts).Append('\n')
-              .Append("next-attempt: ").Append(e.NextAttempt is long n ? DateTimeOffset.FromUnixTimeSeconds(n).ToString("u") : "-").Append('\n')
+              .Append("next-attempt: ").Append(e.NextAttempt is long n ? UnixTime.Format(n, "u") : "-").Append('\n')
               .Append("last-error: ").Append(e.LastError ?? "-").Append('\n')
               .Append("delivered-to: ").Append(a.Marker.DeliveredTo ?? "-").Append('\n');
             Console.Write(sb.ToString());

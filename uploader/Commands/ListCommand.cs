@@ -39,7 +39,7 @@ public static class ListCommand
         Console.WriteLine(string.Format(CultureInfo.InvariantCulture, Format, "TIME (UTC)", "DAEMON", "SLOT", "SIGNAL", "SIZE", "STATE", "SIGNATURE"));
         foreach (var e in rows)
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture, Format,
-                DateTimeOffset.FromUnixTimeSeconds(e.Time).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                UnixTime.Format(e.Time, "yyyy-MM-dd HH:mm:ss"),
                 e.Daemon, e.Slot, e.SignalName ?? "-", e.Size, e.State, e.Signature ?? "-"));
     }
 }

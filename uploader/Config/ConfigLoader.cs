@@ -32,9 +32,13 @@ public static class ConfigLoader
     private static UploaderConfig Validate(UploaderConfig c, string path)
     {
         void Need(bool ok, string what) { if (!ok) throw new ConfigException($"{path}: {what}"); }
+        void Refuse(string? reason) { if (reason is not null) throw new ConfigException($"{path}: {reason}"); }
         foreach (var (key, value) in new[] { ("corepath", c.Corepath), ("outbox", c.Outbox), ("state_dir", c.StateDir), ("log_file", c.LogFile) })
             Need(Path.IsPathRooted(value), $"{key} must be an absolute path, not '{value}'");
         Need(c.WorkDir is null || Path.IsPathRooted(c.WorkDir), "work_dir must be an absolute path");
+        Refuse(ConfigRules.WorkDirOverlap(c.EffectiveWorkDir, c.Corepath, c.Outbox, c.StateDir, c.LogFile, c.LockFile));
+        Refuse(ConfigRules.OutboxBoundsRefusal(c.OutboxMaxBytes, c.OutboxKeepFreeBytes));
+        foreach (var h in c.AllowHttpHosts) Refuse(ConfigRules.AllowHttpHostRefusal(h));
         Need(c.Gdb.Length > 0, "gdb must not be empty");
         Need(c.GdbTimeoutSeconds is > 0 and <= 86400, "gdb_timeout_seconds must be 1..86400");
         Need(c.RunTimeoutSeconds is > 0 and <= 86400, "run_timeout_seconds must be 1..86400");
@@ -46,6 +50,7 @@ public static class ConfigLoader
                 $"server[{i}].url must be an absolute http(s) URL, not '{s.Url}'");
             Need(s.TimeoutSeconds is > 0 and <= 3600, $"server[{i}].timeout_seconds must be 1..3600");
             Need(s.AuthHeader is null || s.AuthHeader.IndexOf(':') > 0, $"server[{i}].auth_header must look like 'Name: value'");
+            Refuse(ConfigRules.HttpRefusal(i, u!, s.AuthHeader is not null, c.AllowHttpHosts));
         }
         return c;
     }

@@ -9,8 +9,15 @@ public sealed class UploaderConfig
 {
     public string Corepath { get; set; } = "/var/core";
     public string Outbox { get; set; } = "/var/lib/cdm/outbox";
+    /// <summary>The outbox may hold at most this many bytes of reports; beyond it delivery waits (nothing is deleted).</summary>
+    public long OutboxMaxBytes { get; set; } = 1L << 30;
+    /// <summary>Free space a report written to the outbox must leave on its filesystem.</summary>
+    public long OutboxKeepFreeBytes { get; set; } = 256L << 20;
+    /// <summary>Hosts a [[server]] url may reach over plain http:// (everything else must be https).</summary>
+    public List<string> AllowHttpHosts { get; set; } = [];
     public string StateDir { get; set; } = "/var/lib/cdm";
-    /// <summary>Where cores are extracted for gdb; default &lt;state_dir&gt;/work.</summary>
+    /// <summary>Where cores are extracted for gdb; default &lt;state_dir&gt;/work. Only ever a folder the uploader
+    /// created itself (WorkDir).</summary>
     public string? WorkDir { get; set; }
     public string LogFile { get; set; } = "/var/log/cdm-uploader.log";
     public string Gdb { get; set; } = "gdb";
@@ -23,7 +30,8 @@ public sealed class UploaderConfig
     public List<ServerConfig> Server { get; set; } = [];
     [TomlExtensionData] public Dictionary<string, object?>? Extra { get; set; }
 
-    public string EffectiveWorkDir => WorkDir ?? Path.Combine(StateDir, "work");
+    public string EffectiveWorkDir => WorkDir ?? DefaultWorkDir;
+    public string DefaultWorkDir => Path.Combine(StateDir, "work");
     public string LockFile => Path.Combine(StateDir, "uploader.lock");
 
     public IEnumerable<string> UnknownKeys() =>

@@ -32,7 +32,8 @@ public sealed class HttpTarget(IHttpClientFactory factory, string clientName, Se
             }
             using var request = new HttpRequestMessage(HttpMethod.Post, server.Url) { Content = form };
             request.Headers.TryAddWithoutValidation("Idempotency-Key", reportId);
-            if (server.AuthHeader is { } auth)
+            // the configuration refuses this already; a header is never put on a clear-text request to another host
+            if (server.AuthHeader is { } auth && ConfigRules.MaySendAuthHeader(request.RequestUri!))
             {
                 int colon = auth.IndexOf(':');
                 request.Headers.TryAddWithoutValidation(auth[..colon].Trim(), auth[(colon + 1)..].Trim());

@@ -1,12 +1,15 @@
 using System.Text;
+using CoreDump.Native;
 using CoreDump.Store;
 using CoreDump.Upload;
 
 namespace CoreDump.Uploader.Delivery;
 
 /// <summary>The embedded default with no server configured: the report is written atomically to
-/// &lt;outbox&gt;/&lt;report id&gt;.report, which counts as delivered.</summary>
-public sealed class OutboxTarget(string outbox) : IDeliveryTarget
+/// &lt;outbox&gt;/&lt;report id&gt;.report, which counts as delivered. The outbox is bounded
+/// (outbox_max_bytes) and leaves free space on its filesystem (outbox_keep_free_bytes): beyond either,
+/// delivery is a retryable failure and nothing is ever deleted to make room.</summary>
+public sealed class OutboxTarget(string outbox, long maxBytes, long keepFreeBytes) : IDeliveryTarget
 {
     public string Name => "outbox " + outbox;
 
@@ -14,8 +17,36 @@ public sealed class OutboxTarget(string outbox) : IDeliveryTarget
     {
         using var dir = SafeDirectory.OpenPath(outbox, 0x1e8 /* 0750 */, out var refusal);
         if (dir is null) return Task.FromResult(new DeliveryResult(DeliveryVerdict.Retry, refusal ?? $"cannot open {outbox}"));
-        return Task.FromResult(dir.WriteAtomically(reportId + StateFiles.ReportSuffix, Encoding.UTF8.GetBytes(reportText), MarkerStore.FileMode, out var error)
-            ? new DeliveryResult(DeliveryVerdict.Delivered, $"written to {Path.Combine(outbox, reportId + StateFiles.ReportSuffix)}")
+        string name = reportId + StateFiles.ReportSuffix;
+        byte[] bytes = Encoding.UTF8.GetBytes(reportText);
+        long held = 0, replaced = 0;
+        foreach (var n in dir.List())
+            if (dir.TryStat(n, out var st) && st.IsRegular)
+            {
+                held += st.Size;
+                if (n == name) replaced = st.Size;
+            }
+        long free = Posix.TryFstatVfs(dir.Fd, out var vfs) && vfs.BlocksAvailable * vfs.FragmentSize is var f && f < long.MaxValue ? (long)f : long.MaxValue;
+        if (OutboxBounds.Refusal(held - replaced, free, bytes.Length, maxBytes, keepFreeBytes) is { } full)
+            return Task.FromResult(new DeliveryResult(DeliveryVerdict.Retry, $"outbox {outbox}: {full}"));
+        return Task.FromResult(dir.WriteAtomically(name, bytes, MarkerStore.FileMode, out var error)
+            ? new DeliveryResult(DeliveryVerdict.Delivered, $"written to {Path.Combine(outbox, name)}")
             : new DeliveryResult(DeliveryVerdict.Retry, $"outbox: {error}"));
+    }
+}
+
+/// <summary>Whether one more report fits the outbox's bounds (a pure decision).</summary>
+public static class OutboxBounds
+{
+    /// <param name="heldBytes">bytes of the files already in the outbox (not counting one this report replaces)</param>
+    /// <param name="freeBytes">free bytes on the outbox's filesystem</param>
+    public static string? Refusal(long heldBytes, long freeBytes, long reportBytes, long maxBytes, long keepFreeBytes)
+    {
+        if (heldBytes + reportBytes > maxBytes)
+            return $"full: it holds {heldBytes} bytes and this report has {reportBytes}, over outbox_max_bytes = {maxBytes}; " +
+                   "nothing is deleted to make room: collect the reports, or raise the bound";
+        if (freeBytes - reportBytes < keepFreeBytes)
+            return $"{freeBytes} bytes free on its filesystem; writing this report of {reportBytes} bytes would leave less than outbox_keep_free_bytes = {keepFreeBytes}";
+        return null;
     }
 }

@@ -13,7 +13,7 @@ public sealed class Targets : IDisposable
 
     public Targets(UploaderConfig config)
     {
-        if (config.Server.Count == 0) { All = [new OutboxTarget(config.Outbox)]; return; }
+        if (config.Server.Count == 0) { All = [new OutboxTarget(config.Outbox, config.OutboxMaxBytes, config.OutboxKeepFreeBytes)]; return; }
         var services = new ServiceCollection();
         for (int i = 0; i < config.Server.Count; i++)
         {
