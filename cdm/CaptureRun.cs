@@ -27,6 +27,7 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
     private CrashIdentity? _identity;
     private string? _cgroup;
     private PrefixedStream? _input;
+    private TimeCappedStdin? _timer;
 
     public int Run(Stream stdin, string? osReleasePath)
     {
@@ -37,7 +38,10 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
             Release(stdin);
             return Done(0, "not kept (maxcore=0)", 0, 0);
         }
-        _head = CoreHead.Read(stdin);
+        // Every read of the core, the head for its notes included, waits for the pipe only until the time cap.
+        if (stdin is FileStream fs) { EnlargePipe((int)fs.SafeFileHandle.DangerousGetHandle()); _timer = new TimeCappedStdin(fs, config.MaxCaptureTime); }
+        Stream pipe = _timer ?? stdin;
+        _head = CoreHead.Read(pipe);
         if (_head.ReadError is not null) _notes.Add($"reading the core failed after {_head.Bytes.Length} bytes: {_head.ReadError}");
         _identity = Identify();
         _daemon = _identity.Directory;
@@ -72,14 +76,14 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         if (_suppressedBefore > 0) _notes.Add($"{_suppressedBefore} crashes were suppressed by the crash-loop limit before this one");
         var reservation = store.Reserve(config.MaxCore, inv.CrashTime, _notes);
         if (reservation is null) { Release(stdin); return Done(0, "not kept", 0, 0); }
-        _input = new PrefixedStream(_head.Bytes, stdin);
+        _input = new PrefixedStream(_head.Bytes, pipe);
         try
         {
             using var gate = CaptureGate.Enter(corepath!, CaptureGate.MaxWait(config.MaxCaptureTime));
             if (gate.Note is not null) _notes.Add(gate.Note);
             var guard = DiskGuard.Open(config, corepath!, reservation.Temp, _daemon, reservation.Name.Slot);
             guard.Check();
-            var (core, archiveBytes) = WriteArchive(reservation, new GuardedInput(_input, guard), stdin, osReleasePath);
+            var (core, archiveBytes) = WriteArchive(reservation, new GuardedInput(_input, guard, _timer), stdin, osReleasePath);
             string outcome = store.Publish(reservation, _notes);
             guard.Published(archiveBytes);
             if (core.Truncated) outcome += $" (truncated: {TruncatedReason(core)})";
@@ -129,7 +133,6 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         using var writer = new CoreArchiveWriter(r.Temp, config.Compression, mtime);
         var (osRelease, _) = HostFacts.OsRelease(osReleasePath);
         writer.AddFile("os-release", osRelease, 0x1A4 /* 0644 */);
-        if (stdin is FileStream { SafeFileHandle: var h }) EnlargePipe((int)h.DangerousGetHandle());
         var core = writer.AddCore(r.Name.CoreMember, input, SizeLimit());
         Release(stdin); // releases the crashed process (core_pipe_limit)
         var metadata = BuildMetadata(r.Name, core) with { TruncatedReason = core.Truncated ? TruncatedReason(core) : null };

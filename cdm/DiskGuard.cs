@@ -15,9 +15,6 @@ public sealed class DiskLimitException(string reason) : IOException(reason);
 /// looked at only when maxuse is set, and then through the kept total (<see cref="KeptUsage"/>).</summary>
 public sealed class DiskGuard
 {
-    /// <summary>maxcapturetime of the configuration, for <see cref="GuardedInput"/>.</summary>
-    public int MaxCaptureTime => _config.MaxCaptureTime;
-
     /// <summary>Longest wait for the kept total's lock (held by other captures only, for a rescan at most).</summary>
     public static readonly TimeSpan UsageLockWait = TimeSpan.FromSeconds(5);
 
@@ -135,24 +132,15 @@ public sealed class DiskGuard
         dir.WriteAtomically(KeptUsage.FileName, System.Text.Encoding.ASCII.GetBytes(usage.Serialize()), 0x180 /* 0600 */, out _, durable: false);
 }
 
-/// <summary>stdin, with the disk guard consulted every <see cref="Interval"/> bytes and the capture's time
-/// cap (maxcapturetime, counted from cdm's start) enforced: a read waits for the pipe only until the deadline; then the input reports
-/// end of stream and <see cref="CutReason"/> says why, so the core is cut there, not padded.</summary>
-public sealed class GuardedInput : Stream, ICappedInput
+/// <summary>The kernel's pipe with the capture's time cap (maxcapturetime, counted from cdm's start): a read
+/// waits for the pipe only until the deadline; then it reports end of stream and <see cref="CutReason"/>
+/// says why, so the core is cut there, not padded. Everything cdm reads from stdin goes through it, the
+/// head read for the core's notes included, so a stalled dump can hold the crashed process no longer.</summary>
+public sealed class TimeCappedStdin(FileStream stdin, int maxSeconds) : Stream
 {
-    public const long Interval = 1 << 20;
-    private readonly Stream _inner;
-    private readonly DiskGuard _guard;
-    private readonly int _fd, _maxSeconds;
-    private readonly long _deadline;
-    private long _sinceCheck, _total;
-
-    public GuardedInput(Stream inner, DiskGuard guard)
-    {
-        (_inner, _guard, _maxSeconds) = (inner, guard, guard.MaxCaptureTime);
-        _fd = inner is FileStream { SafeFileHandle: var h } ? (int)h.DangerousGetHandle() : -1;
-        _deadline = _maxSeconds > 0 ? CdmClock.StartedAt + _maxSeconds * 1000L : long.MaxValue;
-    }
+    private readonly int _fd = (int)stdin.SafeFileHandle.DangerousGetHandle();
+    private readonly long _deadline = maxSeconds > 0 ? CdmClock.StartedAt + maxSeconds * 1000L : long.MaxValue;
+    private long _total;
 
     public string? CutReason { get; private set; }
 
@@ -161,10 +149,8 @@ public sealed class GuardedInput : Stream, ICappedInput
     public override int Read(Span<byte> buffer)
     {
         if (CutReason is not null || !WaitReadable()) return 0;
-        int n = _inner.Read(buffer);
-        _sinceCheck += n;
+        int n = stdin.Read(buffer);
         _total += n;
-        if (_sinceCheck >= Interval) { _sinceCheck = 0; _guard.Check(_total); }
         return n;
     }
 
@@ -176,12 +162,42 @@ public sealed class GuardedInput : Stream, ICappedInput
         {
             long left = _deadline - Environment.TickCount64;
             if (left <= 0) break;
-            if (_fd < 0) return true; // not a descriptor: the deadline is checked between reads only
             int r = Posix.PollReadable(_fd, (int)Math.Min(left, int.MaxValue));
             if (r != 0) return true; // readable, at end, or an error the read will report
         }
-        CutReason = $"capture time above maxcapturetime ({_maxSeconds} s) after {_total} bytes; cut there";
+        CutReason = $"capture time above maxcapturetime ({maxSeconds} s) after {_total} bytes; cut there";
         return false;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>The core's input with the disk guard consulted every <see cref="Interval"/> bytes; the time cap's
+/// cut (<see cref="TimeCappedStdin"/>) is passed on to the archive writer.</summary>
+public sealed class GuardedInput(Stream inner, DiskGuard guard, TimeCappedStdin? timer) : Stream, ICappedInput
+{
+    public const long Interval = 1 << 20;
+    private long _sinceCheck, _total;
+
+    public string? CutReason => timer?.CutReason;
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = inner.Read(buffer);
+        _sinceCheck += n;
+        _total += n;
+        if (_sinceCheck >= Interval) { _sinceCheck = 0; guard.Check(_total); }
+        return n;
     }
 
     public override bool CanRead => true;
