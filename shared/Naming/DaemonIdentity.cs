@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace CoreDump.Naming;
@@ -51,7 +50,7 @@ public static class DaemonIdentity
     {
         var bytes = Encoding.UTF8.GetBytes(executablePath);
         if (foreignNamespace) bytes = [.. bytes, .. NamespaceMarker];
-        return Convert.ToHexString(SHA256.HashData(bytes), 0, 4).ToLowerInvariant();
+        return Convert.ToHexString(Sha256.Hash(bytes), 0, 4).ToLowerInvariant();
     }
 
     /// <summary>Is the executable in a system directory, and does its basename give the process name (the

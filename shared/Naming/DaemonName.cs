@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace CoreDump.Naming;
@@ -77,7 +76,7 @@ public static class DaemonName
 
     private static string Shorten(string escaped, ReadOnlySpan<byte> raw)
     {
-        string hash = Convert.ToHexString(SHA256.HashData(raw), 0, 8).ToLowerInvariant();
+        string hash = Convert.ToHexString(Sha256.Hash(raw), 0, 8).ToLowerInvariant();
         int keep = MaxLength - 17;
         // never cut inside a %XX escape
         int pct = escaped.LastIndexOf('%', keep - 1);
