@@ -52,7 +52,7 @@ public sealed class DiskGuard
             if (dir is null) continue;
             foreach (var f in dir.List())
             {
-                if (ArchiveName.Parse(f, d) is not { } a || (d == daemon && a.Slot == slot)) continue;
+                if (ArchiveName.Parse(f, d) is not { } a || (d == daemon && a.Slot == slot && !a.Drop)) continue;
                 if (dir.TryStat(f, out var st) && st.IsRegular) total += st.Size;
             }
         }
@@ -114,7 +114,7 @@ public sealed class DiskGuard
         if (dir is null) return 0;
         long bytes = 0;
         foreach (var f in dir.List())
-            if (ArchiveName.Parse(f, daemon) is { } a && a.Slot == slot && dir.TryStat(f, out var st) && st.IsRegular) bytes += st.Size;
+            if (ArchiveName.Parse(f, daemon) is { Drop: false } a && a.Slot == slot && dir.TryStat(f, out var st) && st.IsRegular) bytes += st.Size;
         return bytes;
     }
 

@@ -24,7 +24,7 @@ public class CapTests
         Assert.That(clock.Elapsed, Is.GreaterThan(TimeSpan.FromSeconds(1.5)).And.LessThan(TimeSpan.FromSeconds(8)));
         Assert.Throws(Is.InstanceOf<IOException>(), () => { for (int i = 0; i < 64; i++) { stdin.Write(data, 0, 65536); stdin.Flush(); } },
             "stdin was closed: the crashed process is released");
-        var check = new ArchiveCheck(Path.Combine(root.DaemonDir("slow"), root.Archives("slow").Single()));
+        var check = new ArchiveCheck(Path.Combine(root.DaemonDir(Crashes.UnverifiedDaemon("slow")), root.Archives(Crashes.UnverifiedDaemon("slow")).Single()));
         Assert.That(check.Metadata.Truncated, Is.True);
         Assert.That(check.Metadata.TruncatedReason, Does.Contain("maxcapturetime (2 s)"));
         Assert.That(File.ReadAllBytes(check.CoreFile), Is.EqualTo(data), "cut exactly after what arrived, nothing padded");
@@ -62,7 +62,7 @@ public class CapTests
         Assert.That(File.Exists(Path.Combine(full.CorePath, KeptUsage.FileName)), Is.False, "no kept total without maxuse");
 
         // what is under corepath now: the dummies and the probe's archive
-        long dummies = Daemons * PerDaemon * DummyBytes + new FileInfo(Path.Combine(full.DaemonDir("probe"), full.Archives("probe").Single())).Length;
+        long dummies = Daemons * PerDaemon * DummyBytes + new FileInfo(Path.Combine(full.DaemonDir(crash.Daemon), full.Archives(crash.Daemon).Single())).Length;
         var noise = Path.Combine(full.Dir, "noise");
         var random = new byte[12 << 20]; // maxuse is checked every MiB of input: well above one check
 
@@ -73,21 +73,22 @@ public class CapTests
         // maxuse just above the dummies: 12 MiB of noise does not fit, refused
         full.WriteConfig(Config(dummies + (100 << 10)));
         KernelLike.Capture(full, "noise", 9600, noise);
-        Assert.That(full.Archives("noise"), Is.Empty);
+        Assert.That(full.Archives(U("noise")), Is.Empty);
+        Assert.That(full.DropRecords(U("noise")), Has.Length.EqualTo(1), "the refused crash leaves a drop record");
         Assert.That(full.Log, Does.Contain("above maxuse"));
         Assert.That(ReadKept(full).Total, Is.EqualTo(dummies), "the kept total, from one scan");
 
         // room for it: stored, and the kept total grows by the archive, without a scan
         full.WriteConfig(Config(dummies + (30 << 20)));
         KernelLike.Capture(full, "noise", 9601, noise);
-        long archive = new FileInfo(Path.Combine(full.DaemonDir("noise"), full.Archives("noise").Single())).Length;
+        long archive = new FileInfo(Path.Combine(full.DaemonDir(U("noise")), full.Archives(U("noise")).Single())).Length;
         Assert.That(ReadKept(full).Total, Is.EqualTo(dummies + archive));
         KernelLike.Capture(full, "noise2", 9602, noise);
-        long archive2 = new FileInfo(Path.Combine(full.DaemonDir("noise2"), full.Archives("noise2").Single())).Length;
+        long archive2 = new FileInfo(Path.Combine(full.DaemonDir(U("noise2")), full.Archives(U("noise2")).Single())).Length;
         Assert.That(ReadKept(full).Total, Is.EqualTo(dummies + archive + archive2));
         // replacing its own slot: the replaced archive leaves the total
         KernelLike.Capture(full, "noise2", 9603, noise);
-        long archive3 = new FileInfo(Path.Combine(full.DaemonDir("noise2"), full.Archives("noise2").Single())).Length;
+        long archive3 = new FileInfo(Path.Combine(full.DaemonDir(U("noise2")), full.Archives(U("noise2")).Single())).Length;
         Assert.That(ReadKept(full).Total, Is.EqualTo(dummies + archive + archive3));
 
         // archives removed behind cdm's back leave the kept total too high: when it alone would refuse, a
@@ -95,10 +96,15 @@ public class CapTests
         for (int k = 1; k <= PerDaemon; k++) File.Delete(Path.Combine(full.CorePath, "d0", $"d0.{k}.1000.core.tar.gz"));
         full.WriteConfig(Config(dummies - (50 << 20)));
         KernelLike.Capture(full, "noise3", 9604, noise);
-        Assert.That(full.Archives("noise3"), Has.Length.EqualTo(1), full.Log);
-        long archive4 = new FileInfo(Path.Combine(full.DaemonDir("noise3"), full.Archives("noise3").Single())).Length;
-        Assert.That(ReadKept(full).Total, Is.EqualTo(dummies - PerDaemon * DummyBytes + archive + archive3 + archive4));
+        Assert.That(full.Archives(U("noise3")), Has.Length.EqualTo(1), full.Log);
+        long archive4 = new FileInfo(Path.Combine(full.DaemonDir(U("noise3")), full.Archives(U("noise3")).Single())).Length;
+        // the rescan counts everything on disk, the drop record of the first (refused) capture included
+        long drop = new FileInfo(Path.Combine(full.DaemonDir(U("noise")), full.DropRecords(U("noise")).Single())).Length;
+        Assert.That(ReadKept(full).Total, Is.EqualTo(dummies - PerDaemon * DummyBytes + archive + archive3 + archive4 + drop));
     }
+
+    /// <summary>The directory of non-ELF input named <paramref name="name"/> (identity unverified).</summary>
+    private static string U(string name) => Crashes.UnverifiedDaemon(name);
 
     private static KeptUsage ReadKept(TempRoot root)
     {
@@ -144,8 +150,12 @@ public class CaptureGateTests
     {
         using var root = new TempRoot(maxcore: 1, extraConfig: "maxcapturetime=10\n"); // a slot is waited for 5 s at most
         var procs = Enumerable.Range(0, 17).Select(i => KernelLike.Start(root, $"storm{i}", 9800 + i)).ToList();
+        var data = new byte[4096];
+        new Random(17).NextBytes(data);
         try
         {
+            // the start of each core: cdm reads it for the notes before it takes a capture slot
+            foreach (var p in procs) { p.StandardInput.BaseStream.Write(data); p.StandardInput.BaseStream.Flush(); }
             var clock = Stopwatch.StartNew();
             var locks = Enumerable.Range(0, 16).Select(k => Path.Combine(root.CorePath, $".capture-{k}.lock")).ToList();
             while (!locks.All(l => File.Exists(l) && Proc.Run("flock", ["-n", l, "true"]).ExitCode != 0))
@@ -155,8 +165,6 @@ public class CaptureGateTests
             }
             Assert.That(procs.Count(p => p.HasExited), Is.Zero);
             Thread.Sleep(5500 - (int)Math.Min(clock.ElapsedMilliseconds, 4000)); // the 17th's wait ends
-            var data = new byte[4096];
-            new Random(17).NextBytes(data);
             foreach (var p in procs) { p.StandardInput.BaseStream.Write(data); p.StandardInput.Close(); }
             foreach (var p in procs) Assert.That(p.WaitForExit(15_000), Is.True);
         }
@@ -164,7 +172,7 @@ public class CaptureGateTests
         var notes = new List<string>();
         for (int i = 0; i < 17; i++)
         {
-            var check = new ArchiveCheck(Path.Combine(root.DaemonDir($"storm{i}"), root.Archives($"storm{i}").Single()));
+            var check = new ArchiveCheck(Path.Combine(root.DaemonDir(Crashes.UnverifiedDaemon($"storm{i}")), root.Archives(Crashes.UnverifiedDaemon($"storm{i}")).Single()));
             Assert.That(check.Metadata.Truncated, Is.False, $"storm{i}: {check.Metadata.TruncatedReason}");
             notes.AddRange(check.Metadata.Warnings.Where(w => w.Contains("capture slots busy")));
         }
