@@ -9,8 +9,8 @@ public class TarReadersTests
         var crash = Crashes.Cached("segv");
         using var root = new TempRoot();
         Assert.That(KernelLike.Capture(root, "readers", 9100, crash.CorePath).ExitCode, Is.EqualTo(0), root.Log);
-        string archive = Path.Combine(root.DaemonDir("readers"), root.Archives("readers").Single());
-        string[] members = ["os-release", "readers.1.9100.core", "metadata.json"];
+        string archive = Path.Combine(root.DaemonDir(crash.Daemon), root.Archives(crash.Daemon).Single());
+        string[] members = ["os-release", $"{crash.Daemon}.1.9100.core", "metadata.json"];
 
         var gnu = new ArchiveCheck(archive); // GNU tar -tzvf and -xzf
         Assert.That(gnu.Members, Is.EqualTo(members));

@@ -31,7 +31,7 @@ public class WorldWritableTests
                 "sh", root.ConfigFile, root.OsRelease, trace + t, Paths.Cdm, t.ToString(), crash.CorePath]);
             Assert.That(r.ExitCode, Is.EqualTo(0), root.Log);
         }
-        Assert.That(root.Archives("ww"), Has.Length.EqualTo(1), root.Log);
+        Assert.That(root.Archives(crash.Daemon), Has.Length.EqualTo(1), root.Log);
         var lines = File.ReadAllLines(trace + 9400).Concat(File.ReadAllLines(trace + 9401)).ToList();
         Assert.That(lines, Has.Some.Contains("flock("), "the trace sees cdm's flocks");
 

@@ -55,7 +55,7 @@ public class IsolationTests
 
     private static Poisoned Poison(UploaderEnv env, string source)
     {
-        string garbage = Path.Combine(env.DaemonDir, "crasher.11.1700000300.core.tar.gz");
+        string garbage = Path.Combine(env.DaemonDir, $"{Crashes.CrasherDaemon}.11.1700000300.core.tar.gz");
         File.WriteAllBytes(garbage, Enumerable.Range(0, 5000).Select(i => (byte)(i * 7919 % 251)).ToArray());
         File.WriteAllText(garbage + ".pending", "\u0000\u0001garbage marker");
 
@@ -63,7 +63,7 @@ public class IsolationTests
         string nullLists = DamagedArchive(env, source, 13, 1_700_000_500,
             "printf '{\"format_version\":1,\"argv\":null,\"options\":null,\"mapped_files\":null,\"warnings\":null,\"executable_path\":null}' > metadata.json");
 
-        string farFuture = Path.Combine(env.DaemonDir, "crasher.14.99999999999999.core.tar.gz");
+        string farFuture = Path.Combine(env.DaemonDir, $"{Crashes.CrasherDaemon}.14.99999999999999.core.tar.gz");
         File.WriteAllBytes(farFuture, [0x1f, 0x8b, 0x08, 0, 0, 0]);
         File.WriteAllText(farFuture + ".pending", "{\"next_attempt\": 9223372036854775807, \"attempts\": 2147483647, \"last_attempt\": -9223372036854775808}");
 
@@ -75,7 +75,7 @@ public class IsolationTests
     /// while its header keeps the original size.</summary>
     private static string DamagedArchive(UploaderEnv env, string source, int slot, long time, string edit, bool truncateTar = false)
     {
-        string name = $"crasher.{slot}.{time}";
+        string name = $"{Crashes.CrasherDaemon}.{slot}.{time}";
         Proc.MustSh("""
             set -e
             x=$(mktemp -d); cd "$x"; tar -xzf "$1"
@@ -106,8 +106,9 @@ public class IsolationTests
             if (core is null) Assert.Inconclusive("the kernel wrote no core for the newline crash");
             var r = KernelLike.Capture(env.Root, Encoding.UTF8.GetBytes("ev\nil"), core!, "1700000600");
             Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
-            string safe = DaemonName.ToSafe("ev\nil");
-            string archive = Directory.GetFiles(env.Root.DaemonDir(safe), "*.core.tar.gz").Single();
+            // filed under the core's own name with the hash of the copy's odd path
+            string daemonDir = Directory.GetDirectories(env.Root.CorePath, DaemonName.ToSafe("ev\nil") + "~*").Single();
+            string archive = Directory.GetFiles(daemonDir, "*.core.tar.gz").Single();
             // the program must stay where the crash's metadata says it is, so gdb loads it (and prints its odd path)
             return archive;
         }
