@@ -2,6 +2,9 @@
 # build an initramfs from the project's own `install --destdir` output, boot it under qemu, unpack results.
 # Uses: ROOT BIN W (work dir) CACHE (kernel cache) CRASHER (absolute path, same in the guest).
 
+SYSTEM_DAEMON=/usr/sbin/e2e-sshd     # the crasher as a root daemon of the system (spoof case)
+EXCLUDED_EXE=/opt/e2e-excluded/crasher # the crasher where exclude=exe:/opt/e2e-excluded/* matches it
+
 VIRTIO_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
 
 # Prints the directory of an unpacked linux-image-*-cloud-amd64 (downloads it once into CACHE).
@@ -51,6 +54,9 @@ build_guest_root() { # G KERNEL_DIR
   bash "$ROOT/etc/install.sh" install "$BIN" --destdir "$g" >/dev/null 2>&1 || return 1
   cp /bin/busybox "$g/bin/busybox"
   install -D -m 0755 "$CRASHER" "$g$CRASHER"
+  # the same program as a system daemon (its name is its basename) and under an excluded directory
+  install -D -m 0755 "$CRASHER" "$g$SYSTEM_DAEMON"
+  install -D -m 0755 "$CRASHER" "$g$EXCLUDED_EXE"
   copy_libs "$g" "$BIN/cdm" "$CRASHER"
   for m in $VIRTIO_MODULES; do
     f=$(find "$k/lib/modules" -name "$m.ko" | head -n 1)
