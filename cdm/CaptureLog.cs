@@ -1,10 +1,10 @@
-using CoreDump.Native;
 using CoreDump.Logging;
 
 namespace CoreDump.Cdm;
 
 /// <summary>cdm's log lines are collected while the crashed process waits and written only after stdin is
-/// closed, under an flock on the log's directory so concurrent captures do not interleave.</summary>
+/// closed. Each line is one append (see <see cref="AppendFileSink"/>): no lock that another user could hold
+/// is ever waited on, so writing the log always ends.</summary>
 public sealed class CaptureLog
 {
     private readonly List<(bool Warning, string Text)> _lines = [];
@@ -15,13 +15,8 @@ public sealed class CaptureLog
     public void WriteTo(string path)
     {
         if (_lines.Count == 0) return;
-        string dir = Path.GetDirectoryName(path) ?? "/";
-        int dirFd = -1;
         try
         {
-            Directory.CreateDirectory(dir);
-            dirFd = Posix.OpenAt(-100, dir, Posix.O_RDONLY | Posix.O_DIRECTORY);
-            if (dirFd >= 0) Posix.Flock(dirFd, Posix.LOCK_EX);
             using var log = FileLog.Create(path, "cdm");
             foreach (var (warning, text) in _lines)
             {
@@ -30,6 +25,5 @@ public sealed class CaptureLog
             }
         }
         catch (Exception) { /* nowhere left to report to */ }
-        finally { if (dirFd >= 0) Posix.Close(dirFd); }
     }
 }

@@ -50,10 +50,13 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         if (reservation is null) { stdin.Dispose(); return Done(0, "not kept", 0, 0); }
         try
         {
-            var guard = new DiskGuard(config, corepath!, reservation.Temp, DiskGuard.MeasureUsage(corepath!, inv.SafeName, reservation.Name.Slot));
+            using var gate = CaptureGate.Enter(corepath!, CaptureGate.MaxWait(config.MaxCaptureTime));
+            if (gate.Note is not null) _notes.Add(gate.Note);
+            var guard = DiskGuard.Open(config, corepath!, reservation.Temp, inv.SafeName, reservation.Name.Slot);
             guard.Check();
             var (core, archiveBytes) = WriteArchive(reservation, new GuardedInput(stdin, guard), stdin, osReleasePath);
             string outcome = store.Publish(reservation, _notes);
+            guard.Published(archiveBytes);
             if (core.Truncated) outcome += $" (truncated: {core.TruncatedReason})";
             return Done(reservation.Name.Slot, outcome, core.BytesReceived, archiveBytes);
         }

@@ -11,10 +11,41 @@ namespace CoreDump.Cdm;
 public sealed class DiskLimitException(string reason) : IOException(reason);
 
 /// <summary>Applies <see cref="DiskGuardPolicy"/> to the real filesystem: before a capture starts and every
-/// few MiB while it streams. Nothing is evicted to make room (docs/config.md).</summary>
-public sealed class DiskGuard(CoreFileConfig config, SafeDirectory corepath, SafeFileHandle temp, long usage)
+/// few MiB while it streams. Nothing is evicted to make room (docs/config.md). Usage of all archives is
+/// looked at only when maxuse is set, and then through the kept total (<see cref="KeptUsage"/>).</summary>
+public sealed class DiskGuard
 {
-    /// <summary>Bytes of published archives under corepath, leaving out the slot this capture will replace.</summary>
+    /// <summary>maxcapturetime of the configuration, for <see cref="GuardedInput"/>.</summary>
+    public int MaxCaptureTime => _config.MaxCaptureTime;
+
+    /// <summary>Longest wait for the kept total's lock (held by other captures only, for a rescan at most).</summary>
+    public static readonly TimeSpan UsageLockWait = TimeSpan.FromSeconds(5);
+
+    private readonly CoreFileConfig _config;
+    private readonly SafeDirectory _corepath;
+    private readonly SafeFileHandle _temp;
+    private readonly long _replaced;
+    private long _usage;
+    private bool _usageExact;
+
+    public DiskGuard(CoreFileConfig config, SafeDirectory corepath, SafeFileHandle temp, long usage, bool usageExact = true, long replaced = 0)
+    {
+        (_config, _corepath, _temp, _usage, _usageExact, _replaced) = (config, corepath, temp, usage, usageExact, replaced);
+    }
+
+    /// <summary>The guard for a capture into <paramref name="daemon"/>'s <paramref name="slot"/>. With maxuse=0
+    /// nothing under corepath is listed; otherwise the kept total is read (rescanned when stale) and the
+    /// archive this capture will replace is left out.</summary>
+    public static DiskGuard Open(CoreFileConfig config, SafeDirectory corepath, SafeFileHandle temp, string daemon, int slot)
+    {
+        if (config.MaxUse <= 0) return new DiskGuard(config, corepath, temp, 0);
+        long replaced = SlotBytes(corepath, daemon, slot);
+        var (total, exact) = ReadOrRescan(corepath, forceRescan: false);
+        return new DiskGuard(config, corepath, temp, Math.Max(0, total - replaced), exact, replaced);
+    }
+
+    /// <summary>Bytes of published archives under corepath, leaving out the slot this capture will replace
+    /// (a full scan: only for a rescan of the kept total).</summary>
     public static long MeasureUsage(SafeDirectory corepath, string daemon, int slot)
     {
         long total = 0;
@@ -38,29 +69,119 @@ public sealed class DiskGuard(CoreFileConfig config, SafeDirectory corepath, Saf
     /// <param name="bytesRead">input read so far: nothing beyond it can be pending</param>
     public void Check(long bytesRead = 0)
     {
-        if (!Posix.TryFstatVfs(corepath.Fd, out var vfs)) return;
+        if (!Posix.TryFstatVfs(_corepath.Fd, out var vfs)) return;
         long fsSize = (long)(vfs.Blocks * vfs.FragmentSize), available = (long)(vfs.BlocksAvailable * vfs.FragmentSize);
-        long written = Posix.TryFstat((int)temp.DangerousGetHandle(), out var st) ? st.Blocks * 512 : 0;
+        long written = Posix.TryFstat((int)_temp.DangerousGetHandle(), out var st) ? st.Blocks * 512 : 0;
         long pending = Math.Min(bytesRead, InFlightBound) + GuardedInput.Interval;
-        if (DiskGuardPolicy.Check(config, fsSize, available, usage, written, pending) is { } reason) throw new DiskLimitException(reason);
+        var reason = DiskGuardPolicy.Check(_config, fsSize, available, _usage, written, pending);
+        if (reason is not null && !_usageExact)
+        {
+            // The kept total would refuse: make sure with a rescan (archives removed by the uploader or an
+            // administrator leave it too high), then decide again.
+            var (total, _) = ReadOrRescan(_corepath, forceRescan: true);
+            (_usage, _usageExact) = (Math.Max(0, total - _replaced), true);
+            reason = DiskGuardPolicy.Check(_config, fsSize, available, _usage, written, pending);
+        }
+        if (reason is not null) throw new DiskLimitException(reason);
     }
+
+    /// <summary>Adds a published archive of <paramref name="archiveBytes"/> to the kept total (minus the
+    /// archive it replaced). Only with maxuse set; best effort: a rescan repairs what is missed.</summary>
+    public void Published(long archiveBytes)
+    {
+        if (_config.MaxUse <= 0) return;
+        using var held = PrivateLock.Take(_corepath.Fd, KeptUsage.LockName, UsageLockWait);
+        if (held is null) return;
+        if (KeptUsage.Parse(ReadSmall(_corepath, KeptUsage.FileName)) is not { } kept) return;
+        Write(_corepath, kept.Add(archiveBytes, _replaced));
+    }
+
+    /// <summary>The kept total and whether it was just measured. Rescans (under the lock) when it is missing,
+    /// unreadable, stale or <paramref name="forceRescan"/>; without the lock in time, scans without storing.</summary>
+    private static (long Total, bool Exact) ReadOrRescan(SafeDirectory corepath, bool forceRescan)
+    {
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        using var held = PrivateLock.Take(corepath.Fd, KeptUsage.LockName, UsageLockWait);
+        if (!forceRescan && KeptUsage.Parse(ReadSmall(corepath, KeptUsage.FileName)) is { } kept && kept.IsFresh(now))
+            return (kept.Total, false);
+        long total = MeasureUsage(corepath, "", 0);
+        if (held is not null) Write(corepath, new KeptUsage(total, now));
+        return (total, true);
+    }
+
+    /// <summary>Size of the archive now in <paramref name="slot"/> of <paramref name="daemon"/> (the one a
+    /// capture replaces), listing only that daemon's directory.</summary>
+    private static long SlotBytes(SafeDirectory corepath, string daemon, int slot)
+    {
+        using var dir = corepath.OpenChild(daemon, 0, create: false, out _);
+        if (dir is null) return 0;
+        long bytes = 0;
+        foreach (var f in dir.List())
+            if (ArchiveName.Parse(f, daemon) is { } a && a.Slot == slot && dir.TryStat(f, out var st) && st.IsRegular) bytes += st.Size;
+        return bytes;
+    }
+
+    private static string? ReadSmall(SafeDirectory dir, string name)
+    {
+        if (!dir.TryStat(name, out var st) || !PrivateLock.IsPrivate(st, Posix.Geteuid())) return null;
+        using var h = dir.OpenExisting(name, write: false, out _);
+        if (h is null) return null;
+        var buf = new byte[128];
+        int n = RandomAccess.Read(h, buf, 0);
+        return System.Text.Encoding.ASCII.GetString(buf, 0, n);
+    }
+
+    private static void Write(SafeDirectory dir, KeptUsage usage) =>
+        dir.WriteAtomically(KeptUsage.FileName, System.Text.Encoding.ASCII.GetBytes(usage.Serialize()), 0x180 /* 0600 */, out _, durable: false);
 }
 
-/// <summary>stdin, with the disk guard consulted every <see cref="Interval"/> bytes.</summary>
-public sealed class GuardedInput(Stream inner, DiskGuard guard) : Stream
+/// <summary>stdin, with the disk guard consulted every <see cref="Interval"/> bytes and the capture's time
+/// cap (maxcapturetime, counted from cdm's start) enforced: a read waits for the pipe only until the deadline; then the input reports
+/// end of stream and <see cref="CutReason"/> says why, so the core is cut there, not padded.</summary>
+public sealed class GuardedInput : Stream, ICappedInput
 {
     public const long Interval = 1 << 20;
+    private readonly Stream _inner;
+    private readonly DiskGuard _guard;
+    private readonly int _fd, _maxSeconds;
+    private readonly long _deadline;
     private long _sinceCheck, _total;
+
+    public GuardedInput(Stream inner, DiskGuard guard)
+    {
+        (_inner, _guard, _maxSeconds) = (inner, guard, guard.MaxCaptureTime);
+        _fd = inner is FileStream { SafeFileHandle: var h } ? (int)h.DangerousGetHandle() : -1;
+        _deadline = _maxSeconds > 0 ? CdmClock.StartedAt + _maxSeconds * 1000L : long.MaxValue;
+    }
+
+    public string? CutReason { get; private set; }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
-        int n = inner.Read(buffer);
+        if (CutReason is not null || !WaitReadable()) return 0;
+        int n = _inner.Read(buffer);
         _sinceCheck += n;
         _total += n;
-        if (_sinceCheck >= Interval) { _sinceCheck = 0; guard.Check(_total); }
+        if (_sinceCheck >= Interval) { _sinceCheck = 0; _guard.Check(_total); }
         return n;
+    }
+
+    /// <summary>False (and <see cref="CutReason"/> set) when the deadline passed before input arrived.</summary>
+    private bool WaitReadable()
+    {
+        if (_deadline == long.MaxValue) return true;
+        while (true)
+        {
+            long left = _deadline - Environment.TickCount64;
+            if (left <= 0) break;
+            if (_fd < 0) return true; // not a descriptor: the deadline is checked between reads only
+            int r = Posix.PollReadable(_fd, (int)Math.Min(left, int.MaxValue));
+            if (r != 0) return true; // readable, at end, or an error the read will report
+        }
+        CutReason = $"capture time above maxcapturetime ({_maxSeconds} s) after {_total} bytes; cut there";
+        return false;
     }
 
     public override bool CanRead => true;

@@ -6,6 +6,7 @@ using CoreDump.Native;
 // cdm: the kernel's core_pattern pipe helper. Never writes to the console: fds 1 and 2 may be anything.
 // CDM_CONFIG and CDM_OS_RELEASE override the two input paths (the kernel passes an empty environment, so
 // only an administrator or a test can set them; no argument can, because %e is the attacker's).
+_ = CdmClock.StartedAt; // the time cap counts from here
 Posix.Umask(0x17); // 027: archives, markers and logs are never world-readable
 var log = new CaptureLog();
 var config = CoreFileConfig.Defaults;

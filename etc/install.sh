@@ -118,23 +118,40 @@ do_uninstall() {
 }
 
 # --- live system (DEST = /) only; never reached by tests -------------------------------------------------
-# Saves the current values of the keys our sysctl.d file sets, once, so uninstall can put them back.
+# Saves the current values of the keys our sysctl.d file sets (kernel.* and fs.*), so uninstall can put them
+# back. A key already saved keeps its first value (a reinstall must not save our own); a key that an earlier
+# version did not set is added with its value now, which is still the one from before CoreDump.
 save_kernel_settings() {
   local saved=$1 conf=$2 key
-  [ -e "$saved" ] && return 0
   mkdir -p "$(dirname "$saved")"
-  grep -E '^[[:space:]]*kernel\.[a-z_]+[[:space:]]*=' "$conf" | sed -E 's/[[:space:]]*=.*//; s/^[[:space:]]*//' |
+  touch "$saved"
+  grep -E '^[[:space:]]*(kernel|fs)\.[a-z_]+[[:space:]]*=' "$conf" | sed -E 's/[[:space:]]*=.*//; s/^[[:space:]]*//' |
     while read -r key; do
-      printf '%s=%s\n' "$key" "$(cat "/proc/sys/$(echo "$key" | tr . /)")"
+      grep -q "^$key=" "$saved" || printf '%s=%s\n' "$key" "$(cat "/proc/sys/$(echo "$key" | tr . /)")"
     done >"$saved.tmp"
-  mv -f "$saved.tmp" "$saved"
+  cat "$saved.tmp" >>"$saved"
+  rm -f "$saved.tmp"
+}
+
+# The unprivileged account the uploader's gdb sandbox runs as: a system user without home or login shell.
+# Kept on uninstall and purge (like other Debian system users): files it may have owned keep a stable owner.
+create_analysis_user() {
+  local user=cdm-analysis nologin
+  getent passwd "$user" >/dev/null 2>&1 || grep -q "^$user:" /etc/passwd 2>/dev/null && return 0
+  for nologin in /usr/sbin/nologin /sbin/nologin /bin/false; do [ -x "$nologin" ] && break; done
+  if command -v useradd >/dev/null; then
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell "$nologin" "$user" && return 0
+  elif command -v adduser >/dev/null && adduser 2>&1 | grep -q -- '-S'; then # busybox
+    adduser -S -D -H -h /nonexistent -s "$nologin" "$user" && return 0
+  fi
+  echo "could not create the system user $user; the uploader's gdb sandbox needs it" >&2
 }
 
 apply_kernel_settings() {
   local conf=$1
   if command -v sysctl >/dev/null; then sysctl -q -p "$conf"; return; fi
   local key value
-  grep -E '^[[:space:]]*kernel\.' "$conf" | while IFS='=' read -r key value; do
+  grep -E '^[[:space:]]*(kernel|fs)\.' "$conf" | while IFS='=' read -r key value; do
     printf '%s\n' "$value" >"/proc/sys/$(echo "$key" | tr -d ' ' | tr . /)"
   done
 }
@@ -151,6 +168,7 @@ restore_kernel_settings() {
 systemd_running() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null; }
 
 live_apply() {
+  create_analysis_user
   save_kernel_settings "$SAVED" "/etc/sysctl.d/$SYSCTL_FILE"
   apply_kernel_settings "/etc/sysctl.d/$SYSCTL_FILE"
   note "core_pattern is now: $(cat /proc/sys/kernel/core_pattern) (previous settings in $SAVED)"
@@ -178,13 +196,14 @@ maintainer_script() { # BODY
   echo '#!/bin/bash'
   echo 'set -e'
   echo "SAVED=$SAVED CONF=/etc/sysctl.d/$SYSCTL_FILE TIMER=$TIMER"
-  declare -f save_kernel_settings apply_kernel_settings restore_kernel_settings systemd_running
+  declare -f save_kernel_settings apply_kernel_settings restore_kernel_settings systemd_running create_analysis_user
   echo 'in_chroot() { [ "$(stat -c %d:%i /)" != "$(stat -c %d:%i /proc/1/root/. 2>/dev/null)" ]; }'
   echo 'live() { [ -r /proc/sys/kernel/core_pattern ] && ! in_chroot; }'
   echo "$1"
 }
 
 POSTINST='case "$1" in configure)
+  create_analysis_user
   if live; then save_kernel_settings "$SAVED" "$CONF"; apply_kernel_settings "$CONF"; fi
   if systemd_running && ! in_chroot; then systemctl daemon-reload; systemctl enable --now "$TIMER" 2>/dev/null || true; fi ;;
 esac'

@@ -3,6 +3,13 @@ using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Archive;
 
+/// <summary>An input that may end early on purpose (a capture cap): its reads then return 0 and
+/// <see cref="CutReason"/> says why, so the writer stores the core as cut there instead of padding it.</summary>
+public interface ICappedInput
+{
+    string? CutReason { get; }
+}
+
 /// <summary>What happened to the core while it streamed into the archive.</summary>
 public sealed record CoreStreamResult(long BytesReceived, long BytesStored, long? BytesExpected, bool Truncated, string? TruncatedReason, ElfCoreInfo Elf);
 
@@ -74,6 +81,7 @@ public sealed class CoreArchiveWriter : IDisposable
         string? reason = null;
         long gap = expected is long exp ? Math.Min(exp, limit) - stored : 0;
         if (cut) reason = $"core larger than maxcoresize ({maxSize} bytes); cut there";
+        else if ((input as ICappedInput)?.CutReason is { } capped) reason = capped;
         else if (gap > MaxPadding)
             reason = $"stream ended after {received} bytes; the headers declare {expected}, too far to pad: stored as received";
         else if (gap > 0)

@@ -19,7 +19,7 @@ public sealed record CoreFileConfig
     /// <summary>zlib level for the archive (1-9).</summary>
     public int Compression { get; init; } = 2;
     /// <summary>Largest core stored; beyond it the core is cut and flagged truncated (0 = no limit).</summary>
-    public long MaxCoreSize { get; init; }
+    public long MaxCoreSize { get; init; } = 32L << 30;
     /// <summary>Free space that must remain on the corepath filesystem.</summary>
     public KeepFree KeepFree { get; init; } = new(0, 10);
     /// <summary>Cap on the bytes of all archives under corepath (0 = no cap).</summary>
@@ -27,6 +27,11 @@ public sealed record CoreFileConfig
     /// <summary>At most this many captures of one daemon per <see cref="RateInterval"/> seconds (0 = no limit).</summary>
     public int RateBurst { get; init; } = 10;
     public int RateInterval { get; init; } = 60;
+
+    // --- capture caps against starvation (docs/config.md) ---
+    /// <summary>Seconds one capture may spend reading its core; then the core is cut there and flagged
+    /// truncated, and the crashed process is released (0 = no limit).</summary>
+    public int MaxCaptureTime { get; init; } = 60;
 
     public static CoreFileConfig Defaults { get; } = new();
 }

@@ -21,6 +21,8 @@ public static class CoreFileConfigParser
         ["maxuse"] = (c, v) => SizeValue.TryParse(v, out long b) ? c with { MaxUse = b } : null,
         ["ratelimit_burst"] = (c, v) => Int(v, 0, 100000) is int n ? c with { RateBurst = n } : null,
         ["ratelimit_interval"] = (c, v) => Int(v, 1, 86400 * 7) is int n ? c with { RateInterval = n } : null,
+        // capture caps against starvation
+        ["maxcapturetime"] = (c, v) => Int(v, 0, 86400) is int n ? c with { MaxCaptureTime = n } : null,
     };
 
     public static IReadOnlyCollection<string> KnownKeys => Keys.Keys;
@@ -61,6 +63,7 @@ public static class CoreFileConfigParser
         "maxuse" => SizeValue.Format(c.MaxUse),
         "ratelimit_burst" => c.RateBurst.ToString(CultureInfo.InvariantCulture),
         "ratelimit_interval" => c.RateInterval.ToString(CultureInfo.InvariantCulture),
+        "maxcapturetime" => c.MaxCaptureTime.ToString(CultureInfo.InvariantCulture),
         _ => "?",
     };
 

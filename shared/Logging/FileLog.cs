@@ -1,5 +1,12 @@
+using System.Globalization;
+using System.Text;
+using CoreDump.Native;
+using CoreDump.Store;
 using Serilog;
 using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting;
+using Serilog.Formatting.Display;
 
 namespace CoreDump.Logging;
 
@@ -7,7 +14,10 @@ namespace CoreDump.Logging;
 public static class FileLog
 {
     public const long MaxBytes = 4 << 20;
+    /// <summary>The log and its rolled copies <c>path.1</c> … <c>path.(KeptFiles-1)</c>.</summary>
     public const int KeptFiles = 3;
+    /// <summary>Longest wait for the log's lock; after it the line is appended without it.</summary>
+    public static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
     private const string Template = "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} {Level:u3} {Program}[{Pid}] {Message:lj}{NewLine}{Exception}";
 
     /// <summary>Creates a logger writing to <paramref name="path"/>; files are created 0640 because the
@@ -16,7 +26,44 @@ public static class FileLog
         new LoggerConfiguration()
             .Enrich.WithProperty("Program", program)
             .Enrich.WithProperty("Pid", Environment.ProcessId)
-            .WriteTo.File(path, outputTemplate: Template, fileSizeLimitBytes: MaxBytes, rollOnFileSizeLimit: true,
-                retainedFileCountLimit: KeptFiles, shared: true, formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+            .WriteTo.Sink(new AppendFileSink(path, new MessageTemplateTextFormatter(Template, CultureInfo.InvariantCulture)))
             .CreateLogger();
+}
+
+/// <summary>Appends each event with one write(2) to an O_APPEND descriptor, so writers in several processes
+/// never overwrite each other. Rolling is serialised by an flock on <c>&lt;path&gt;.lock</c>, a 0600 file of
+/// the program's own user: nobody else can open it, so nobody else can hold it. Even so the wait is bounded
+/// (<see cref="FileLog.LockWait"/>): after it the event is written anyway. Nothing here touches a shared
+/// temporary directory (Serilog's shared file sink would use a named mutex under /tmp/.dotnet).</summary>
+public sealed class AppendFileSink(string path, ITextFormatter formatter) : ILogEventSink
+{
+    private readonly object _gate = new();
+    private bool _dirReady;
+
+    public void Emit(LogEvent logEvent)
+    {
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        formatter.Format(logEvent, text);
+        byte[] bytes = Encoding.UTF8.GetBytes(text.ToString());
+        lock (_gate)
+        {
+            try
+            {
+                if (!_dirReady) { Directory.CreateDirectory(Path.GetDirectoryName(path) ?? "/"); _dirReady = true; }
+                using var held = PrivateLock.Take(-100, path + ".lock", FileLog.LockWait);
+                RollIfFull(bytes.Length);
+                int fd = Posix.OpenAt(-100, path, Posix.O_WRONLY | Posix.O_APPEND | Posix.O_CREAT | Posix.O_NOFOLLOW, 0x1A0 /* 0640 */);
+                if (fd < 0) return;
+                try { Posix.WriteAll(fd, bytes); } finally { Posix.Close(fd); }
+            }
+            catch (Exception) { /* nowhere left to report to */ }
+        }
+    }
+
+    private void RollIfFull(int adding)
+    {
+        if (!Posix.TryLStatAt(-100, path, out var st) || !st.IsRegular || st.Size + adding <= FileLog.MaxBytes) return;
+        for (int i = FileLog.KeptFiles - 1; i >= 1; i--)
+            Posix.RenameAt(-100, i == 1 ? path : $"{path}.{i - 1}", $"{path}.{i}");
+    }
 }

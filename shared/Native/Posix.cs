@@ -8,7 +8,7 @@ namespace CoreDump.Native;
 public static partial class Posix
 {
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
-        O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000;
+        O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000;
     public const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
     public const int F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
     public const int AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
@@ -57,6 +57,10 @@ public static partial class Posix
     private static partial int FsyncRaw(int fd);
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int FcntlRaw(int fd, int cmd, int arg);
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static unsafe partial nint WriteRaw(int fd, byte* buf, nuint count);
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static unsafe partial int PollRaw(PollFd* fds, nuint nfds, int timeoutMs);
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int CloseRaw(int fd);
     [LibraryImport("libc", EntryPoint = "umask")]
@@ -99,6 +103,36 @@ public static partial class Posix
             int e = LastErrno;
             if (e != EINTR) return -e;
         }
+    }
+
+    public const short POLLIN = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd { public int Fd; public short Events, Revents; }
+
+    /// <summary>write(2) of the whole span (retried on EINTR and short writes); returns 0 or -errno.</summary>
+    public static unsafe int WriteAll(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            int done = 0;
+            while (done < data.Length)
+            {
+                nint n = WriteRaw(fd, p + done, (nuint)(data.Length - done));
+                if (n < 0) { int e = LastErrno; if (e == EINTR) continue; return -e; }
+                done += (int)n;
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for <paramref name="fd"/> to be readable (or at end of
+    /// file / hung up). Returns 1 when it is, 0 on timeout, -errno on error.</summary>
+    public static unsafe int PollReadable(int fd, int timeoutMs)
+    {
+        var p = new PollFd { Fd = fd, Events = POLLIN };
+        int r = PollRaw(&p, 1, timeoutMs);
+        return r > 0 ? 1 : r == 0 ? 0 : LastErrno == EINTR ? 0 : -LastErrno;
     }
 
     public static bool TryLStatAt(int dirfd, string path, out Stat st) => FstatAtRaw(dirfd, path, out st, AT_SYMLINK_NOFOLLOW) == 0;

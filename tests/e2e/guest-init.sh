@@ -243,7 +243,8 @@ live_install_test() {
   mkdir -p $L /e2e/bin
   cp /sbin/cdm /e2e/bin/cdm && cp /usr/sbin/cdm-uploader /e2e/bin/uploader
   echo "core-before-install" >/proc/sys/kernel/core_pattern
-  echo 0 >/proc/sys/kernel/core_pipe_limit
+  echo 3 >/proc/sys/kernel/core_pipe_limit
+  echo 1 >/proc/sys/fs/suid_dumpable
   /e2e/bash /e2e/repo/etc/install.sh install /e2e/bin >$L/install.out 2>&1
   echo $? >$L/install.rc
   cat /proc/sys/kernel/core_pattern >$L/pattern-installed
@@ -252,6 +253,7 @@ live_install_test() {
   echo $? >$L/uninstall.rc
   cat /proc/sys/kernel/core_pattern >$L/pattern-restored
   cat /proc/sys/kernel/core_pipe_limit >$L/pipe-limit-restored
+  cat /proc/sys/fs/suid_dumpable >$L/suid-dumpable-restored
   for f in /sbin/cdm /usr/sbin/cdm-uploader /etc/sysctl.d /etc/profile.d/coredump.sh /var/lib/cdm /var/lib; do
     [ -e $f ] && echo $f
   done >$L/left

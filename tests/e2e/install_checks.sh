@@ -93,14 +93,15 @@ check_package() {
     diff -u "$W/install/installed-files" <(file_modes "$x")
   check "the .deb's files are owned by root (--root-owner-group)" \
     eval "! dpkg-deb -c '$deb' | awk '{ print \$2 }' | grep -v '^root/root\$'"
-  check "the .deb has postinst, prerm, postrm (valid bash) and lists /etc/core_file.conf as a conffile" deb_control_ok "$deb"
+  check "the .deb has postinst (creating cdm-analysis), prerm, postrm (valid bash) and lists /etc/core_file.conf as a conffile" deb_control_ok "$deb"
 }
 
 deb_control_ok() { # DEB
   local c=$W/install/deb-control s
   rm -rf "$c" && dpkg-deb -e "$1" "$c" || return 1
   for s in postinst prerm postrm; do [ -x "$c/$s" ] && bash -n "$c/$s" || return 1; done
-  grep -qx /etc/core_file.conf "$c/conffiles" && grep -q 'restore_kernel_settings' "$c/postrm"
+  grep -qx /etc/core_file.conf "$c/conffiles" && grep -q 'restore_kernel_settings' "$c/postrm" &&
+    grep -q 'create_analysis_user' "$c/postinst"
 }
 
 run_install_checks() {

@@ -370,8 +370,8 @@ verify_live_install() {
   check "guest live install applied the sysctl.d file" test "$(cat "$l/pattern-installed" 2>/dev/null)" = "$want"
   check "guest live install saved the previous core_pattern" grep -qx 'kernel.core_pattern=core-before-install' "$l/saved"
   check "guest live uninstall exits 0" grep -qx 0 "$l/uninstall.rc"
-  check "guest live uninstall restored core_pattern and core_pipe_limit" \
-    eval "[ \"\$(cat '$l/pattern-restored')\" = core-before-install ] && grep -qx 0 '$l/pipe-limit-restored'"
+  check "guest live uninstall restored core_pattern, core_pipe_limit and suid_dumpable" \
+    eval "[ \"\$(cat '$l/pattern-restored')\" = core-before-install ] && grep -qx 3 '$l/pipe-limit-restored' && grep -qx 1 '$l/suid-dumpable-restored'"
   check "guest live uninstall removed the installed files, kept the edited core_file.conf" \
     eval "[ ! -s '$l/left' ] && grep -qx core_file.conf '$l/etc-after'"
 }
