@@ -202,7 +202,7 @@ run_case() { # ID MODE COUNT NAME-FORMAT
       while [ $n -le "$3" ]; do crash_one "$1" $n segv "$name"; n=$((n + 1)); done
       conf_restore ;;
     diskuse) conf_set maxuse=1K; crash_one "$1" 1 segv "$name"; conf_restore ;;
-    diskfree) conf_set keepfree=99%; crash_one "$1" 1 segv "$name"; conf_restore ;;
+    diskfree) conf_set keepfree=64T; crash_one "$1" 1 segv "$name"; conf_restore ;;
     ns) ns_case "$1" "$name" ;;
     locked) locked_case "$1" "$3" "$name" ;;
     *) crash_one "$1" 1 "$2" "$name" ;;
