@@ -23,6 +23,11 @@ deps() {
   command -v cc >/dev/null || need+=(gcc)
   command -v gzip >/dev/null || need+=(gzip)
   command -v tar >/dev/null || need+=(tar)
+  # the tests: tar readers besides GNU tar, the strace of cdm, locks held as another user
+  command -v busybox >/dev/null || need+=(busybox)
+  command -v python3 >/dev/null || need+=(python3)
+  command -v strace >/dev/null || need+=(strace)
+  { command -v flock && command -v setpriv; } >/dev/null || need+=(util-linux)
   if [ ${#need[@]} -gt 0 ]; then
     say "apt-get install ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

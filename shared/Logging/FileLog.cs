@@ -38,7 +38,7 @@ public static class FileLog
 public sealed class AppendFileSink(string path, ITextFormatter formatter) : ILogEventSink
 {
     private readonly object _gate = new();
-    private bool _dirReady;
+    private bool _dirReady, _lockGaveUp;
 
     public void Emit(LogEvent logEvent)
     {
@@ -50,7 +50,9 @@ public sealed class AppendFileSink(string path, ITextFormatter formatter) : ILog
             try
             {
                 if (!_dirReady) { Directory.CreateDirectory(Path.GetDirectoryName(path) ?? "/"); _dirReady = true; }
-                using var held = PrivateLock.Take(-100, path + ".lock", FileLog.LockWait);
+                // after one wait that timed out, later lines of this logger do not wait again
+                using var held = PrivateLock.Take(-100, path + ".lock", _lockGaveUp ? TimeSpan.Zero : FileLog.LockWait);
+                _lockGaveUp |= held is null;
                 RollIfFull(bytes.Length);
                 int fd = Posix.OpenAt(-100, path, Posix.O_WRONLY | Posix.O_APPEND | Posix.O_CREAT | Posix.O_NOFOLLOW, 0x1A0 /* 0640 */);
                 if (fd < 0) return;

@@ -9,9 +9,11 @@ public sealed class TempRoot : IDisposable
     public string LogFile => Path.Combine(Dir, "log", "cdm.log");
     public string OsRelease => Path.Combine(Dir, "os-release");
 
-    public TempRoot(int maxcore = 1, string? extraConfig = null)
+    /// <param name="baseDir">where to create the tree (default: the system's temporary directory)</param>
+    public TempRoot(int maxcore = 1, string? extraConfig = null, string? baseDir = null)
     {
-        Dir = Directory.CreateTempSubdirectory("cdmtest-").FullName; // 0700
+        Dir = baseDir is null ? Directory.CreateTempSubdirectory("cdmtest-").FullName // 0700
+            : Directory.CreateDirectory(Path.Combine(baseDir, "cdmtest-" + Guid.NewGuid().ToString("N")[..12]), (UnixFileMode)0x1C0).FullName;
         File.WriteAllText(OsRelease, "PRETTY_NAME=\"CoreDump Test OS 1.0\"\nID=coredumptest\nVERSION_ID=\"1.0\"\n");
         WriteConfig($"maxcore={maxcore}\ncorepath={CorePath}\nlogfile={LogFile}\n{extraConfig}");
     }
