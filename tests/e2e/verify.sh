@@ -15,11 +15,22 @@ verify_guest() {
     eval '[ "$(cat "$X/e2e-results/core_pipe_limit")" -eq 0 ] || [ "$(cat "$X/e2e-results/core_pipe_limit")" -ge 16 ]'
   check "guest: the kernel skipped no core dump (no 'core_pipe_limit' / 'Skipping core dump' in dmesg)" \
     eval '! grep -aiE "over core_pipe_limit|skipping core dump" "$X/e2e-results/dmesg"'
-  check "guest: cdm itself never crashed (no 'cdm) has RLIMIT_CORE set to 1' in dmesg)" \
-    eval '! grep -a "(cdm) has RLIMIT_CORE" "$X/e2e-results/dmesg"'
+  check "guest: cdm itself never crashed (no '(cdm) has RLIMIT_CORE set to 1' in dmesg)" cdm_never_crashed
   check "guest: every capture finished within its timeout" test ! -s "$X/e2e-results/timeouts"
   check "guest: no capture temporaries (.*.tmp) left under var/core" \
     test -z "$(find "$X/var/core" -name '.*.tmp' 2>/dev/null)"
+}
+
+# The kernel logs "Process N(cdm) has RLIMIT_CORE set to 1" when the helper itself dumps (cdm keeps
+# RLIMIT_CORE=1 so that it is never piped to itself): such a crash is lost without a log line.
+cdm_never_crashed() {
+  local n
+  n=$(grep -ac '(cdm) has RLIMIT_CORE' "$X/e2e-results/dmesg")
+  [ "$n" = 0 ] && return 0
+  echo "  cdm crashed $n times in the guest; its log cannot say why. A library it loads with dlopen may be"
+  echo "  missing from the guest (OpenSSL for SHA-256): E2E_EXTRA_LIBS='/lib/x86_64-linux-gnu/libssl.so.3"
+  echo "  /lib/x86_64-linux-gnu/libcrypto.so.3' adds it, to tell (docs/e2e.md, guest root)"
+  return 1
 }
 
 # pid recorded by the guest for case ID, crash number N
