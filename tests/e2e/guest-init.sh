@@ -40,8 +40,8 @@ apply_sysctl() {
   cat /proc/sys/fs/suid_dumpable >$R/suid_dumpable
 }
 
-# A capture is over when the crashed processes are reaped (with core_pipe_limit the kernel waits for cdm
-# to close the pipe) and no cdm is left running. Records "timeout" if that takes too long.
+# A capture is over when the crashed processes are reaped (with a non-zero core_pipe_limit the kernel
+# waits for cdm to close the pipe; with 0 it does not) and no cdm is left running. Records "timeout" if that takes too long.
 wait_capture() { # ID
   i=0
   while pidof cdm >/dev/null; do
