@@ -14,7 +14,7 @@ public static class CdmClock
 /// <summary>At most <see cref="Slots"/> captures stream at once. The kernel starts one cdm per crash with no
 /// limit of its own (kernel.core_pipe_limit=0, docs/install.md), and a streaming capture holds up to ~35 MB
 /// (chunks in flight, the enlarged pipe); a capture beyond the slots waits here, costing only its small
-/// process. Slots are flocks on <c>&lt;corepath&gt;/.capture-slots/K.lock</c> (<see cref="PrivateLock"/>: nobody else
+/// process. Slots are flocks on <c>&lt;corepath&gt;/.capture-K.lock</c> (<see cref="PrivateLock"/>: nobody else
 /// can hold them). The wait is bounded: after it the capture goes on anyway, so no crash is lost to it.</summary>
 public sealed class CaptureGate : IDisposable
 {
@@ -28,14 +28,12 @@ public sealed class CaptureGate : IDisposable
 
     public static CaptureGate Enter(SafeDirectory corepath, TimeSpan maxWait)
     {
-        using var dir = corepath.OpenChild(DirName, 0x1C0 /* 0700 */, create: true, out var refusal);
-        if (dir is null) return new CaptureGate(null) { Note = $"capture slots unavailable ({refusal}); captured without one" };
         long deadline = Environment.TickCount64 + (long)maxWait.TotalMilliseconds;
         int first = Posix.Getpid() % Slots;
         while (true)
         {
             for (int i = 0; i < Slots; i++)
-                if (PrivateLock.Take(dir.Fd, SlotName((first + i) % Slots), TimeSpan.Zero) is { } slot) return new CaptureGate(slot);
+                if (PrivateLock.Take(corepath.Fd, SlotName((first + i) % Slots), TimeSpan.Zero) is { } slot) return new CaptureGate(slot);
             if (Environment.TickCount64 >= deadline)
                 return new CaptureGate(null) { Note = $"all {Slots} capture slots busy for {maxWait.TotalSeconds:0} s; captured without one" };
             Thread.Sleep(20);
@@ -46,10 +44,8 @@ public sealed class CaptureGate : IDisposable
     /// 30 s when there is no time cap.</summary>
     public static TimeSpan MaxWait(int maxCaptureTime) => TimeSpan.FromSeconds(maxCaptureTime > 0 ? maxCaptureTime / 2.0 : 30);
 
-    /// <summary>The slots' directory under corepath (a dot name: never taken for a daemon).</summary>
-    public const string DirName = ".capture-slots";
-
-    public static string SlotName(int k) => $"{k}.lock";
+    /// <summary>A slot's lock file in corepath (a dot name: never taken for a daemon).</summary>
+    public static string SlotName(int k) => $".capture-{k}.lock";
 
     public void Dispose() => _slot?.Dispose();
 }

@@ -143,6 +143,14 @@ create_analysis_user() {
     useradd --system --user-group --no-create-home --home-dir /nonexistent --shell "$nologin" "$user" && return 0
   elif command -v adduser >/dev/null && adduser 2>&1 | grep -q -- '-S'; then # busybox
     adduser -S -D -H -h /nonexistent -s "$nologin" "$user" && return 0
+  elif [ -w /etc/passwd ] && [ ! -e /etc/shadow ]; then # a minimal root without account tools
+    local id=999
+    while cut -d: -f3 /etc/passwd /etc/group 2>/dev/null | grep -qx "$id"; do id=$((id - 1)); done
+    if [ "$id" -ge 100 ]; then
+      echo "$user:x:$id:" >>/etc/group
+      echo "$user:*:$id:$id:CoreDump analysis:/nonexistent:$nologin" >>/etc/passwd # '*': no password, no login
+      return 0
+    fi
   fi
   echo "could not create the system user $user; the uploader's gdb sandbox needs it" >&2
 }

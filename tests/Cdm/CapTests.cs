@@ -134,3 +134,40 @@ public class CapTests
         return best;
     }
 }
+
+/// <summary>The kernel starts one cdm per crash without a limit (core_pipe_limit=0): cdm lets 16 stream at
+/// once, and a 17th waits for a slot only boundedly, then is captured all the same.</summary>
+public class CaptureGateTests
+{
+    [Test]
+    public void SeventeenAtOnceAreAllKeptTheLastAfterABoundedWait()
+    {
+        using var root = new TempRoot(maxcore: 1, extraConfig: "maxcapturetime=10\n"); // a slot is waited for 5 s at most
+        var procs = Enumerable.Range(0, 17).Select(i => KernelLike.Start(root, $"storm{i}", 9800 + i)).ToList();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var locks = Enumerable.Range(0, 16).Select(k => Path.Combine(root.CorePath, $".capture-{k}.lock")).ToList();
+            while (!locks.All(l => File.Exists(l) && Proc.Run("flock", ["-n", l, "true"]).ExitCode != 0))
+            {
+                Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(4)), "16 captures hold the 16 slots");
+                Thread.Sleep(50);
+            }
+            Assert.That(procs.Count(p => p.HasExited), Is.Zero);
+            Thread.Sleep(5500 - (int)Math.Min(clock.ElapsedMilliseconds, 4000)); // the 17th's wait ends
+            var data = new byte[4096];
+            new Random(17).NextBytes(data);
+            foreach (var p in procs) { p.StandardInput.BaseStream.Write(data); p.StandardInput.Close(); }
+            foreach (var p in procs) Assert.That(p.WaitForExit(15_000), Is.True);
+        }
+        finally { foreach (var p in procs) { if (!p.HasExited) p.Kill(); p.Dispose(); } }
+        var notes = new List<string>();
+        for (int i = 0; i < 17; i++)
+        {
+            var check = new ArchiveCheck(Path.Combine(root.DaemonDir($"storm{i}"), root.Archives($"storm{i}").Single()));
+            Assert.That(check.Metadata.Truncated, Is.False, $"storm{i}: {check.Metadata.TruncatedReason}");
+            notes.AddRange(check.Metadata.Warnings.Where(w => w.Contains("capture slots busy")));
+        }
+        Assert.That(notes, Has.Count.EqualTo(1), "exactly one capture found every slot taken");
+    }
+}

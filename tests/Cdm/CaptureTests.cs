@@ -14,8 +14,8 @@ public class CaptureTests
         Assert.That(root.Archives("victimd"), Is.EqualTo(new[] { "victimd.1.1732540001.core.tar.gz" }));
         var check = new ArchiveCheck(Path.Combine(root.DaemonDir("victimd"), "victimd.1.1732540001.core.tar.gz"));
         Assert.That(check.Members, Is.EqualTo(new[] { "os-release", "victimd.1.1732540001.core", "metadata.json" }));
-        Assert.That(check.Listing, Does.Contain("-rw------- 0/0"), "core member mode 0600, owner root");
-        Assert.That(check.Listing.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.All.Contains("0/0").And.All.Contains("2024-11-25 "), "root-owned, mtime = crash time");
+        Assert.That(check.Listing, Does.Contain("-rw------- root/root"), "core member mode 0600, owner root");
+        Assert.That(check.Listing.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.All.Contains("root/root").And.All.Contains("2024-11-25 "), "root-owned, mtime = crash time");
         Assert.That(ArchiveCheck.SameBytes(check.CoreFile, crash.CorePath), "extracted core is byte-identical to the input");
         Assert.That(File.ReadAllText(Path.Combine(check.ExtractDir, "os-release")), Does.Contain("CoreDump Test OS"));
         Assert.That(File.Exists(Path.Combine(root.DaemonDir("victimd"), "victimd.1.1732540001.core.tar.gz.pending")), "marker for the uploader");

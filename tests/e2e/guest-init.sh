@@ -249,6 +249,7 @@ live_install_test() {
   echo $? >$L/install.rc
   cat /proc/sys/kernel/core_pattern >$L/pattern-installed
   cat /var/lib/cdm/core_pattern.saved >$L/saved 2>&1
+  grep '^cdm-analysis:' /etc/passwd >$L/analysis-user 2>&1
   /e2e/bash /e2e/repo/etc/install.sh uninstall /e2e/bin >$L/uninstall.out 2>&1
   echo $? >$L/uninstall.rc
   cat /proc/sys/kernel/core_pattern >$L/pattern-restored

@@ -385,6 +385,8 @@ verify_live_install() {
   check "guest live install (destdir /) exits 0" grep -qx 0 "$l/install.rc"
   check "guest live install applied the sysctl.d file" test "$(cat "$l/pattern-installed" 2>/dev/null)" = "$want"
   check "guest live install saved the previous core_pattern" grep -qx 'kernel.core_pattern=core-before-install' "$l/saved"
+  check "guest live install created the system user cdm-analysis (no login shell)" \
+    eval "grep -q '^cdm-analysis:[^:]*:[0-9]*:[0-9]*:[^:]*:/nonexistent:/.*/\\(nologin\\|false\\)\$' '$l/analysis-user'"
   check "guest live uninstall exits 0" grep -qx 0 "$l/uninstall.rc"
   check "guest live uninstall restored core_pattern, core_pipe_limit and suid_dumpable" \
     eval "[ \"\$(cat '$l/pattern-restored')\" = core-before-install ] && grep -qx 3 '$l/pipe-limit-restored' && grep -qx 1 '$l/suid-dumpable-restored'"
