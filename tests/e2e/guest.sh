@@ -2,6 +2,9 @@
 # build an initramfs from the project's own `install --destdir` output, boot it under qemu, unpack results.
 # Uses: ROOT BIN W (work dir) CACHE (kernel cache) CRASHER (absolute path, same in the guest).
 
+SYSTEM_DAEMON=/usr/sbin/e2e-sshd     # the crasher as a root daemon of the system (spoof case)
+EXCLUDED_EXE=/opt/e2e-excluded/crasher # the crasher where exclude=exe:/opt/e2e-excluded/* matches it
+
 VIRTIO_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
 
 # Prints the directory of an unpacked linux-image-*-cloud-amd64 (downloads it once into CACHE).
@@ -51,7 +54,11 @@ build_guest_root() { # G KERNEL_DIR
   bash "$ROOT/etc/install.sh" install "$BIN" --destdir "$g" >/dev/null 2>&1 || return 1
   cp /bin/busybox "$g/bin/busybox"
   install -D -m 0755 "$CRASHER" "$g$CRASHER"
+  # the same program as a system daemon (its name is its basename) and under an excluded directory
+  install -D -m 0755 "$CRASHER" "$g$SYSTEM_DAEMON"
+  install -D -m 0755 "$CRASHER" "$g$EXCLUDED_EXE"
   copy_libs "$g" "$BIN/cdm" "$CRASHER"
+  copy_runtime_libs "$g"
   for m in $VIRTIO_MODULES; do
     f=$(find "$k/lib/modules" -name "$m.ko" | head -n 1)
     [ -n "$f" ] && cp "$f" "$g/lib/modules/"
@@ -63,6 +70,20 @@ build_guest_root() { # G KERNEL_DIR
   cp "$ROOT/tests/e2e/cases.txt" "$g/e2e/cases.txt"
   echo "$CRASHER" >"$g/e2e/crasher-path"
   if [ "${E2E_LIVE_INSTALL:-0}" = 1 ]; then add_live_install_test "$g"; fi
+}
+
+# Libraries loaded with dlopen (ldd does not list them) are in the guest only when the package declares
+# them, as on a minimal system with the .deb installed: OpenSSL (.NET's SHA-256) if the control file's
+# Depends names libssl. E2E_EXTRA_LIBS (paths) adds others, for diagnosis only.
+copy_runtime_libs() { # G
+  local g=$1 lib extra=${E2E_EXTRA_LIBS:-}
+  if grep -q '^Depends:.*libssl' "$ROOT/etc/install.sh"; then
+    extra+=" $(ldconfig -p | awk '$1 ~ /^lib(ssl|crypto)\.so\.3$/ { print $NF }' | sort -u | xargs)"
+  fi
+  for lib in $extra; do
+    [ -e "$g$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$g$lib"
+    copy_libs "$g" "$lib"
+  done
 }
 
 # bash and the installer's inputs, for the guest's opt-in test of install.sh on a live system (/).

@@ -38,15 +38,13 @@ host_packages() {
   apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${need[@]}" >/dev/null
 }
 
-# The raw bytes the kernel passes as %e for a case's name: the first 15 bytes (TASK_COMM_LEN - 1), with
-# the kernel's own escaping (fs/coredump.c cn_esc_printf): "/" becomes "!", and a name that is exactly "."
-# or ".." gets "!" for its first byte.
+# The raw process name of a case's name: the first 15 bytes (TASK_COMM_LEN - 1) of what the program set
+# with prctl(PR_SET_NAME). cdm names by the core's NT_PRPSINFO pr_fname, which holds these bytes as they
+# are (the kernel's %e would have "/" as "!" and "." / ".." with a leading "!").
 comm_bytes() {
   local raw
-  raw=$(printf '%b' "$1" | head -c 15 | tr / !; echo x)
-  raw=${raw%x}
-  case "$raw" in . | ..) raw="!${raw#.}" ;; esac
-  printf '%s' "$raw"
+  raw=$(printf '%b' "$1" | head -c 15; echo x)
+  printf '%s' "${raw%x}"
 }
 
 # The directory name cdm must choose for a raw name (docs/archive-layout.md): A-Z a-z 0-9 _ - + stay,
@@ -64,6 +62,27 @@ safe_name() { # PRINTF_FORMAT
     i=$((i + 1))
   done
   echo "${out:-%unknown}"
+}
+
+# The daemon directory of a crash (docs/archive-layout.md, identity): safe name, "@<uid>" unless root,
+# "~<first 8 hex of SHA-256 of the executable path>" unless the executable is a system program whose
+# basename (first 15 bytes) is the process name. Crashes from another namespace are matched separately.
+ident_dir() { # PRINTF_FORMAT UID EXE
+  local d
+  d=$(safe_name "$1")
+  [ "$2" = 0 ] || d+="@$2"
+  system_program "$3" "$(comm_bytes "$1")" || d+="~$(exe_hash "$3")"
+  echo "$d"
+}
+
+exe_hash() { printf '%s' "$1" | sha256sum | cut -c1-8; }
+
+system_program() { # EXE RAW_NAME
+  case "$1" in
+    /usr/bin/* | /usr/sbin/* | /bin/* | /sbin/* | /usr/lib*/* | /usr/libexec/* | /lib*/* | /usr/local/bin/* | /usr/local/sbin/*) ;;
+    *) return 1 ;;
+  esac
+  [ "$(basename "$1" | head -c 15)" = "$2" ]
 }
 
 # Every entry of a tree with type, mode, owner, size and, for files, content checksum.

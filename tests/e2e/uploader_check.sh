@@ -18,7 +18,7 @@ marker_advanced() { # DAEMON_DIR
 }
 
 run_uploader_checks() {
-  local u=$W/upload rc entry id safe fn report
+  local u=$W/upload rc entry id name dir fn report
   rm -rf "$u" && mkdir -p "$u/var" && cp -a "$X/var/core" "$u/var/core"
   write_uploader_config "$u"
   "$BIN/uploader" --config "$u/uploader.toml" run >"$u/stdout" 2>"$u/stderr"
@@ -30,10 +30,11 @@ run_uploader_checks() {
   [ "$rc" -eq 0 ] || head -c 400 "$u/stderr" | sed 's/^/  /'
   check "uploader --config T run over the guest's corepath exits 0" test "$rc" -eq 0
   for entry in $UPLOAD_CASES; do
-    IFS=: read -r id safe fn <<<"$entry"
-    report=$(ls "$u/var/core/$safe"/*.core.tar.gz.report 2>/dev/null | head -n 1)
+    IFS=: read -r id name fn <<<"$entry"
+    dir=$(ident_dir "$name" 0 "$CRASHER")
+    report=$(ls "$u/var/core/$dir"/*.core.tar.gz.report 2>/dev/null | head -n 1)
     check "uploader: $id archive has a .report whose backtrace (#N frames) names $fn" \
       eval "[ -n '$report' ] && grep -qE '^#[0-9]+ .*\\b$fn\\b' '$report'"
-    check "uploader: $id archive's marker left .pending (now .processed or .submitted)" marker_advanced "$u/var/core/$safe"
+    check "uploader: $id archive's marker left .pending (now .processed or .submitted)" marker_advanced "$u/var/core/$dir"
   done
 }
