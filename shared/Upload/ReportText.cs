@@ -82,15 +82,24 @@ public static class ReportText
     public static string OneLine(string s) => Escape(s, keepNewlines: false);
 
     /// <summary>A section body: control characters other than newline and tab escaped, and a line that would
-    /// read as a section heading ("--- ") gets a leading backslash, so text from the crashed process cannot
-    /// open a section of its own.</summary>
+    /// read as a section heading ("--- ") or a header key ("Signature: ") gets a leading backslash, so text from
+    /// the crashed process (a file name holding newlines) cannot pass for the report's own structure.</summary>
     public static string Body(string s)
     {
         var lines = Escape(s, keepNewlines: true).Split('\n');
         for (int i = 0; i < lines.Length; i++)
-            if (lines[i].StartsWith("---", StringComparison.Ordinal) || lines[i].StartsWith('\\')) lines[i] = "\\" + lines[i];
+            if (LooksLikeStructure(lines[i])) lines[i] = "\\" + lines[i];
         return string.Join('\n', lines);
     }
+
+    /// <summary>Header keys a reader of the report (or a crash database) might look for at the start of a line.</summary>
+    private static readonly string[] HeaderKeys =
+        ["analyzer:", "report-detail:", "report-id:", "archive:", "daemon:", "slot:", "executable:", "executable-found-by:", "time:",
+         "signal:", "release:", SignatureKey, "signature-frames:", DropKey + ":", "@@cdm-section"];
+
+    private static bool LooksLikeStructure(string line) =>
+        line.StartsWith("---", StringComparison.Ordinal) || line.StartsWith('\\') ||
+        HeaderKeys.Any(k => line.StartsWith(k, StringComparison.OrdinalIgnoreCase));
 
     private static string Escape(string s, bool keepNewlines)
     {
