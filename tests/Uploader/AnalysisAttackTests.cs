@@ -45,6 +45,14 @@ public class AnalysisAttackTests
         Assert.That(report, Does.Contain("executable: " + lab.Program));
         AssertHonestDelivered(env, honest);
 
+        // the interactive verb obeys the same rules
+        string cmds = Path.Combine(lab.Dir, "gdb-cmds");
+        File.WriteAllText(cmds, "bt\nquit\n");
+        var dbg = Proc.Run("/bin/sh", ["-c", "\"$1\" --config \"$2\" debug \"$3\" < \"$4\"", "sh", Paths.Uploader, env.ConfigFile, attack, cmds]);
+        Assert.That(dbg.Stdout + dbg.Stderr, Does.Contain("attack_lib_crash"));
+        Assert.That(dbg.Stderr, Does.Contain("without network"));
+        Assert.That(lab.PayloadTraces(), Is.Empty, "no payload ran under debug");
+
         // control: gdb as the landed code ran it executes all three payloads from the same files
         AttackLab.UnsafeGdb(lab.Program, core);
         Assert.That(lab.PayloadTraces().Select(Path.GetFileName), Is.EquivalentTo(new[] { "pwned.section", "pwned.beside", "pwned.lib" }));
