@@ -161,6 +161,7 @@ public static partial class GdbOutput
         "failed to read", "core file too small", "exec file is newer", "Could not check ASLR", "does not match",
         "not in executable format", "is not a core dump", "no core file", "Can't open file", "warning: Unexpected size of section",
         "extending past end of file", "Error reading shared library", "Failed to read a valid object file",
+        "Permission denied", "Could not load shared library symbols",
     ];
 
     /// <summary>gdb's warnings that say the core and executable do not match or that the core is truncated.

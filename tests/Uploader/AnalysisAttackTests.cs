@@ -76,6 +76,7 @@ public class AnalysisAttackTests
         string report = Report(attack);
         Assert.That(report, Does.Not.Contain("topsecret-6a1c"));
         Assert.That(report, Does.Contain("analyzer: cdm-uploader (gdb as ").And.Contain("no network"));
+        Assert.That(GdbReportTests.Section(report, "warnings"), Does.Contain("Could not load shared library symbols for " + secret), "the report says what was refused");
         AssertHonestDelivered(env, honest);
         // control: root gdb opens it
         AttackLab.UnsafeGdb(lab.Program, Directory.GetFiles(Path.GetDirectoryName(FindCore(lab))!, "core*")[0]);
@@ -310,5 +311,19 @@ public class AnalysisAttackTests
         Assert.That(report, Does.Contain("signature-frames: drop:rate_limited"));
         Assert.That(ReportText.SignatureOf(report), Does.Match("^[0-9a-f]{32}$"));
         Assert.That(File.Exists(ran), Is.False, "gdb never ran");
+    }
+
+    [TestCase("analysis_user = \"root\"", "is refused")]
+    [TestCase("analysis_user = \"0\"", "never run as root")]
+    [TestCase("analysis_user = \"nobody\"", "dedicated")]
+    [TestCase("analysis_user = \"65534\"", "nobody")]
+    [TestCase("report_detail = \"everything\"", "report_detail must be frames, locals or full")]
+    [TestCase("analysis_memory_bytes = 1000", "analysis_memory_bytes")]
+    public void The_configuration_refuses_an_unsafe_analysis_setting(string line, string message)
+    {
+        using var env = new UploaderEnv(line);
+        var r = env.Uploader("run");
+        Assert.That(r.ExitCode, Is.EqualTo(78), r.Stderr);
+        Assert.That(r.Stderr, Does.Contain(message));
     }
 }
