@@ -85,7 +85,7 @@ public sealed record CoreFacts
         {
             foreach (var ph in phs)
             {
-                if (ph.Type != ElfNotes.PT_LOAD || address < ph.Vaddr || address - ph.Vaddr >= ph.FileSize) continue;
+                if (ph.Type != ElfNotes.PT_LOAD || address < ph.Vaddr || address - ph.Vaddr >= ph.FileSize || ph.Offset > long.MaxValue / 2) continue;
                 ulong within = address - ph.Vaddr;
                 if (within + (ulong)length > ph.FileSize) return null;
                 var buf = new byte[length];

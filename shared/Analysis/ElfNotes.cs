@@ -29,7 +29,8 @@ public static class ElfNotes
         ulong phoff = U64(header, 0x20);
         int phentsize = U16(header, 0x36), phnum = U16(header, 0x38);
         if (phnum == 0) return [];
-        if (phentsize < 56 || phnum > MaxProgramHeaders || phoff > long.MaxValue / 2) { problem = "implausible program header table"; return null; }
+        // ELF64 program headers are 56 bytes; a little slack, but never a table of gigabytes
+        if (phentsize is < 56 or > 256 || phnum > MaxProgramHeaders || phoff > long.MaxValue / 2) { problem = "implausible program header table"; return null; }
         var table = new byte[phentsize * phnum];
         if (read(phoff, table) != table.Length) { problem = "program header table cut short"; return null; }
         var list = new List<ProgramHeader>(phnum);

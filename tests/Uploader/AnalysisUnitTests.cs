@@ -110,7 +110,9 @@ public class AnalysisUnitTests
     [Test]
     public void The_build_id_read_from_a_real_core_is_the_executables()
     {
-        var crash = Crashes.Cached("segv");
+        // a private build: the shared test crasher may be rebuilt (other -g paths, other build-id) meanwhile
+        using var lab = new AttackLab();
+        var crash = (CorePath: lab.Crash(lab.Program, ["segv"]), Exe: lab.Program);
         CoreFacts facts;
         using (var core = File.OpenRead(crash.CorePath)) facts = CoreFacts.Read(core);
         string? fileId;
@@ -135,5 +137,20 @@ public class AnalysisUnitTests
             for (int k = 0; k < 40; k++) b[64 + rng.Next(b.Length - 64)] = (byte)rng.Next(256);
             Assert.DoesNotThrow(() => CoreFacts.Read(new MemoryStream(b)));
         }
+    }
+
+    [Test]
+    public void An_implausible_program_header_table_is_refused_before_allocating_it()
+    {
+        byte[] h = new byte[64];
+        new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F' }.CopyTo(h, 0);
+        h[4] = 2; h[5] = 1; h[16] = 4;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(h.AsSpan(0x20), 64);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(0x36), 65535);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(0x38), 65534);
+        int reads = 0;
+        Assert.That(ElfNotes.ProgramHeaders(h, (_, _) => ++reads, out var problem), Is.Null);
+        Assert.That((reads, problem), Is.EqualTo((0, "implausible program header table")));
+        Assert.That(CoreFacts.Read(new MemoryStream(h)).BuildIdProblem, Does.Contain("implausible"));
     }
 }
