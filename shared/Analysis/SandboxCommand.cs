@@ -52,4 +52,14 @@ public static class SandboxCommand
         if (term is { Length: > 0 }) env["TERM"] = term;
         return env;
     }
+
+    /// <summary>The sandbox itself failed to start (namespaces not permitted, a tool refused), as opposed to the
+    /// program failing inside it: nothing on stdout, a non-zero status and a tool's own message on stderr.
+    /// Returns that message, or null.</summary>
+    public static string? SetupFailure(string stdout, string stderr, int exitCode)
+    {
+        if (stdout.Length > 0 || exitCode == 0) return null;
+        string[] tools = ["unshare:", "setpriv:", "prlimit:", "mount:", "timeout:", "sandbox:"];
+        return stderr.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => tools.Any(t => l.StartsWith(t, StringComparison.Ordinal)));
+    }
 }

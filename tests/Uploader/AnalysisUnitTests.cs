@@ -42,6 +42,10 @@ public class AnalysisUnitTests
         Assert.That(joined, Does.Contain("timeout -s KILL 30s"));
         Assert.That(argv.IndexOf("/usr/bin/setpriv"), Is.LessThan(argv.IndexOf("/usr/bin/gdb")));
         Assert.That(argv[^2..], Is.EqualTo(new[] { "/usr/bin/gdb", "-batch" }));
+        Assert.That(SandboxCommand.SetupFailure("", "unshare: unshare failed: Operation not permitted\n", 1), Does.StartWith("unshare: unshare failed"));
+        Assert.That(SandboxCommand.SetupFailure("", "setpriv: failed to execute gdb: Permission denied\n", 127), Is.Not.Null);
+        Assert.That(SandboxCommand.SetupFailure("", "gdb: out of memory\n", 3), Is.Null, "the program's own failure is a result");
+        Assert.That(SandboxCommand.SetupFailure("#0 f ()", "unshare: x", 1), Is.Null);
         Assert.That(SandboxCommand.Environment().Keys, Does.Not.Contain("LD_PRELOAD").And.Not.Contain("PYTHONPATH"));
     }
 

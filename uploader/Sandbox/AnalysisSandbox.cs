@@ -89,6 +89,9 @@ public sealed class AnalysisSandbox
         string stdout = ReadBack(Path_(OutFile), out bool cutOut);
         string stderr = ReadBack(Path_(ErrFile), out bool cutErr);
         bool cut = cutOut || cutErr || code == 128 + 25; // SIGXFSZ: the file-size limit stopped the output
+        // not an analysis result: the archive waits for a later run, with the reason
+        if (!timedOut && SandboxCommand.SetupFailure(stdout, stderr, code) is { } failure)
+            throw new IOException($"the analysis sandbox could not be set up ({failure}); gdb did not run");
         return new SandboxResult(stdout, stderr, code, timedOut, cut, elapsed);
     }
 
