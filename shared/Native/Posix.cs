@@ -71,6 +71,8 @@ public static partial class Posix
     public static partial int Getpid();
     [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
     private static partial int FchmodRaw(int fd, uint mode);
+    [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
+    private static partial int FchownRaw(int fd, uint uid, uint gid);
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 
@@ -93,6 +95,7 @@ public static partial class Posix
     public static int UnlinkAt(int dirfd, string path, bool directory = false) => UnlinkAtRaw(dirfd, path, directory ? AT_REMOVEDIR : 0) == 0 ? 0 : -LastErrno;
     public static int Fsync(int fd) => FsyncRaw(fd) == 0 ? 0 : -LastErrno;
     public static int Fchmod(int fd, uint mode) => FchmodRaw(fd, mode) == 0 ? 0 : -LastErrno;
+    public static int Fchown(int fd, uint uid, uint gid) => FchownRaw(fd, uid, gid) == 0 ? 0 : -LastErrno;
     public static int Close(int fd) => CloseRaw(fd);
 
     public static int Flock(int fd, int op)

@@ -27,9 +27,10 @@ public static partial class CrashSignature
 
     public sealed record Result(string Hash, IReadOnlyList<string> Frames);
 
-    public static Result Compute(string executable, string? signal, IReadOnlyList<GdbFrame> frames, IReadOnlyList<GdbMapping> maps)
+    /// <summary>A drop record (no core, so no frames) hashes executable + signal + "drop:" + its reason instead.</summary>
+    public static Result Compute(string executable, string? signal, IReadOnlyList<GdbFrame> frames, IReadOnlyList<GdbMapping> maps, string? dropReason = null)
     {
-        var keys = SignatureFrames(frames, maps);
+        var keys = dropReason is null ? SignatureFrames(frames, maps) : ["drop:" + dropReason];
         string exe = System.IO.Path.GetFileName(executable);
         string input = $"{exe}\n{signal ?? "unknown"}\n{string.Join('\n', keys)}";
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(input)))[..32];

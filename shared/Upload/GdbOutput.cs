@@ -6,8 +6,10 @@ namespace CoreDump.Upload;
 /// <summary>Reads the pieces of gdb's batch output the uploader needs. Pure text functions.</summary>
 public static partial class GdbOutput
 {
-    /// <summary>Section separator the uploader asks gdb to echo between commands.</summary>
-    public const string SectionMark = "@@cdm-section ";
+    /// <summary>Section separator the uploader asks gdb to echo between commands, followed by a per-run random
+    /// nonce: the crashed program cannot guess it, so no text it controls (file names with newlines, symbol
+    /// names, its command line) can open a section.</summary>
+    public const string SectionMarkPrefix = "@@cdm-section-";
 
     [GeneratedRegex(@"^#(\d+)\s+(.*)$")]
     private static partial Regex FrameLine();
@@ -18,28 +20,65 @@ public static partial class GdbOutput
     [GeneratedRegex(@"^\s*(0x[0-9a-fA-F]+)\s+(0x[0-9a-fA-F]+)\s+(0x[0-9a-fA-F]+)\s+(0x[0-9a-fA-F]+)\s+(?:[rwxps-]{4}\s+)?(/.*?)\s*$")]
     private static partial Regex MappingLine();
 
-    /// <summary>Splits output made of "@@cdm-section NAME" lines into NAME → text.</summary>
-    public static Dictionary<string, string> Sections(string stdout)
+    public static string SectionMark(string nonce) => SectionMarkPrefix + nonce + " ";
+
+    /// <summary>A fresh unguessable nonce (128 bits, hex).</summary>
+    public static string NewNonce() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>Splits output made of "@@cdm-section-NONCE NAME" lines into NAME → text. Lines with another
+    /// nonce or none are ordinary text of the current section; a section name seen twice keeps its first text.</summary>
+    public static Dictionary<string, string> Sections(string stdout, string nonce)
     {
+        string mark = SectionMark(nonce);
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         string current = "preamble";
         var sb = new System.Text.StringBuilder();
         foreach (var line in stdout.Split('\n'))
         {
-            if (line.StartsWith(SectionMark, StringComparison.Ordinal))
+            if (line.StartsWith(mark, StringComparison.Ordinal))
             {
-                result[current] = sb.ToString().TrimEnd();
-                current = line[SectionMark.Length..].Trim();
+                result.TryAdd(current, sb.ToString().TrimEnd());
+                current = line[mark.Length..].Trim();
                 sb.Clear();
                 continue;
             }
             sb.Append(line).Append('\n');
         }
-        result[current] = sb.ToString().TrimEnd();
+        result.TryAdd(current, sb.ToString().TrimEnd());
         return result;
     }
 
-    /// <summary>The frames of one `bt` listing (the first thread's, if several are given).</summary>
+    /// <summary>The frames gdb's own Python printed as "NONCE [level, pc, name, file, line, library, sigtramp]"
+    /// JSON records (json.dumps escapes every control character, so a name cannot break out of its record).
+    /// Records must come with consecutive levels from 0; anything else ends the list.</summary>
+    public static List<GdbFrame> FrameRecords(string text, string nonce)
+    {
+        var frames = new List<GdbFrame>();
+        string prefix = nonce + " ";
+        foreach (var line in text.Split('\n'))
+        {
+            if (!line.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(line[prefix.Length..]);
+                var a = doc.RootElement;
+                if (a.ValueKind != System.Text.Json.JsonValueKind.Array || a.GetArrayLength() < 7) break;
+                if (!a[0].TryGetInt32(out int level) || level != frames.Count) break;
+                ulong? pc = a[1].ValueKind == System.Text.Json.JsonValueKind.Number && a[1].TryGetUInt64(out ulong p) ? p : null;
+                string? S(int i) => a[i].ValueKind == System.Text.Json.JsonValueKind.String ? a[i].GetString() : null;
+                bool sigtramp = a[6].ValueKind == System.Text.Json.JsonValueKind.True;
+                string? file = S(3);
+                string? source = file is null ? null : a[4].TryGetInt32(out int ln) && ln > 0 ? $"{file}:{ln}" : file;
+                string function = sigtramp ? GdbFrame.SignalHandlerCalled : S(2) is { Length: > 0 } n ? n : "??";
+                frames.Add(new GdbFrame(level, pc, function, source, S(5)));
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { break; }
+        }
+        return frames;
+    }
+
+    /// <summary>The frames of one `bt` listing (the first thread's, if several are given). Used only when gdb
+    /// has no Python for <see cref="FrameRecords"/>: the text can be bent by names holding newlines.</summary>
     public static List<GdbFrame> Frames(string bt)
     {
         var frames = new List<GdbFrame>();
@@ -47,8 +86,10 @@ public static partial class GdbOutput
         {
             var m = FrameLine().Match(raw.TrimEnd());
             if (!m.Success) { if (frames.Count > 0 && raw.StartsWith("Thread ", StringComparison.Ordinal)) break; continue; }
-            int level = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+            if (!int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int level)) break;
             if (level == 0 && frames.Count > 0) break;
+            // levels run 0, 1, 2...: a line that breaks the sequence was not printed by gdb as a frame
+            if (level != frames.Count) break;
             frames.Add(ParseFrame(level, m.Groups[2].Value));
         }
         return frames;
@@ -60,7 +101,7 @@ public static partial class GdbOutput
         var a = AddressPrefix().Match(rest);
         if (a.Success)
         {
-            address = ulong.Parse(a.Groups[1].Value.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            address = TryHex(a.Groups[1].Value);
             rest = a.Groups[2].Value;
         }
         if (rest.StartsWith('<')) return new GdbFrame(level, address, rest.Trim(), null, null);
@@ -104,12 +145,15 @@ public static partial class GdbOutput
         {
             var m = MappingLine().Match(line);
             if (!m.Success) continue;
-            maps.Add(new GdbMapping(Hex(m.Groups[1].Value), Hex(m.Groups[2].Value), Hex(m.Groups[4].Value), m.Groups[5].Value));
+            if (TryHex(m.Groups[1].Value) is not ulong start || TryHex(m.Groups[2].Value) is not ulong end || TryHex(m.Groups[4].Value) is not ulong offset) continue;
+            maps.Add(new GdbMapping(start, end, offset, m.Groups[5].Value));
         }
         return maps;
     }
 
-    private static ulong Hex(string s) => ulong.Parse(s.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+    /// <summary>"0x..." → value; null when it does not fit 64 bits (a forged line, never an exception).</summary>
+    public static ulong? TryHex(string s) =>
+        s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong v) ? v : null;
 
     private static readonly string[] MismatchPatterns =
     [
@@ -117,6 +161,7 @@ public static partial class GdbOutput
         "failed to read", "core file too small", "exec file is newer", "Could not check ASLR", "does not match",
         "not in executable format", "is not a core dump", "no core file", "Can't open file", "warning: Unexpected size of section",
         "extending past end of file", "Error reading shared library", "Failed to read a valid object file",
+        "Permission denied", "Could not load shared library symbols",
     ];
 
     /// <summary>gdb's warnings that say the core and executable do not match or that the core is truncated.
@@ -128,6 +173,8 @@ public static partial class GdbOutput
         {
             string line = raw.Trim();
             if (line.Length == 0 || line.Contains(".reg-xstate", StringComparison.Ordinal)) continue;
+            // the sandbox hides the crashed process's files (gdb gets a checked private copy of the executable)
+            if (line.Contains("during file-backed mapping note processing", StringComparison.Ordinal)) continue;
             if (MismatchPatterns.Any(p => line.Contains(p, StringComparison.OrdinalIgnoreCase)) && !found.Contains(line))
                 found.Add(line);
         }

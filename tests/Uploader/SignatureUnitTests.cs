@@ -114,8 +114,9 @@ public class SignatureUnitTests
     [Test]
     public void Sections_split_on_the_echoed_marks()
     {
-        var s = GdbOutput.Sections($"pre\n{GdbOutput.SectionMark}bt\n#0 f ()\n{GdbOutput.SectionMark}regs\nrax 0x0\n");
-        Assert.That(s["bt"], Is.EqualTo("#0 f ()"));
+        string nonce = GdbOutput.NewNonce();
+        var s = GdbOutput.Sections($"pre\n{GdbOutput.SectionMark(nonce)}bt\n#0 f ()\n@@cdm-section-0000 regs\n{GdbOutput.SectionMark(nonce)}regs\nrax 0x0\n", nonce);
+        Assert.That(s["bt"], Is.EqualTo("#0 f ()\n@@cdm-section-0000 regs"), "a mark without the run's nonce is text");
         Assert.That(s["regs"], Is.EqualTo("rax 0x0"));
     }
 }

@@ -1,10 +1,13 @@
 using System.CommandLine;
+using CoreDump.Analysis;
 using CoreDump.Uploader.Processing;
+using CoreDump.Uploader.Sandbox;
 
 namespace CoreDump.Uploader.Commands;
 
 /// <summary>`uploader debug ARCHIVE`: extracts the core into a private temporary folder and opens gdb on it
-/// interactively (commands come from the terminal, or from stdin); the folder is removed afterwards.</summary>
+/// interactively (commands come from the terminal, or from stdin), in the same sandbox and with the same
+/// auto-load and build-id rules as `run`; the folder is removed afterwards.</summary>
 public static class DebugCommand
 {
     public static Command Create(Option<string?> configOption)
@@ -24,16 +27,22 @@ public static class DebugCommand
             {
                 var x = CoreExtractor.Extract(a, dir, ctx.Config.KeepFreeBytes, CancellationToken.None);
                 if (x.CoreFile is null) { Console.Error.WriteLine($"uploader: {a.Path} holds no core"); return ExitCodes.DataErr; }
-                var exe = ExecutableFinder.Find(x.Metadata, a.Daemon, ctx.Config.ExecutableSearchPath);
-                Console.Error.WriteLine($"uploader: core of {a.FileName} in {dir}, executable {exe?.Path ?? "(not found)"}; quit gdb to clean up");
-                return GdbRunner.Interactive(ctx.Config.Gdb, exe?.Path, x.CoreFile, dir);
+                var sandbox = AnalysisSandbox.Create(ctx.Config);
+                CoreFacts core;
+                using (var s = File.OpenRead(x.CoreFile)) core = CoreFacts.Read(s);
+                AnalysisSandbox.PrepareFolder(dir);
+                sandbox.Grant(x.CoreFile);
+                var exe = ExecutableFinder.Find(core, x.Metadata, a.Daemon, ctx.Config.ExecutableSearchPath, dir, ctx.Config.KeepFreeBytes);
+                if (exe.Copy is not null) sandbox.Grant(Path.Combine(dir, exe.Copy));
+                Console.Error.WriteLine($"uploader: core of {a.FileName} in {dir}, executable {exe.Original ?? exe.Why}; gdb runs as {sandbox.Identity.Description} without network; quit gdb to clean up");
+                return GdbRunner.Interactive(sandbox, ctx.Config.Gdb, exe.Copy, Path.GetFileName(x.CoreFile), GdbRunner.ParseDetail(ctx.Config.ReportDetail), dir);
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or System.ComponentModel.Win32Exception)
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
             {
                 Console.Error.WriteLine($"uploader: {e.Message}");
-                return e is System.ComponentModel.Win32Exception ? ExitCodes.Unavailable : ExitCodes.IoErr;
+                return e is System.ComponentModel.Win32Exception || e.Message.StartsWith("cannot run gdb", StringComparison.Ordinal) ? ExitCodes.Unavailable : ExitCodes.IoErr;
             }
-            finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
+            finally { try { Directory.Delete(dir, true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
         });
         return cmd;
     }

@@ -43,6 +43,12 @@ public static class ConfigLoader
         Need(c.GdbTimeoutSeconds is > 0 and <= 86400, "gdb_timeout_seconds must be 1..86400");
         Need(c.RunTimeoutSeconds is > 0 and <= 86400, "run_timeout_seconds must be 1..86400");
         Need(c.KeepFreeBytes >= 0, "keep_free_bytes must be >= 0");
+        Need(CoreDump.Analysis.AnalysisIdentity.RefusalOf(c.AnalysisUser) is null, $"analysis_user: {CoreDump.Analysis.AnalysisIdentity.RefusalOf(c.AnalysisUser)}");
+        Need(c.AnalysisMemoryBytes >= 64L << 20, "analysis_memory_bytes must be at least 67108864 (64 MiB)");
+        Need(c.AnalysisCpuSeconds is > 0 and <= 86400, "analysis_cpu_seconds must be 1..86400");
+        Need(c.AnalysisMaxProcesses is > 0 and <= 65536, "analysis_max_processes must be 1..65536");
+        Need(c.AnalysisOutputBytes >= 1L << 20, "analysis_output_bytes must be at least 1048576 (1 MiB)");
+        Need(c.ReportDetail is "frames" or "locals" or "full", $"report_detail must be frames, locals or full, not '{c.ReportDetail}'");
         for (int i = 0; i < c.Server.Count; i++)
         {
             var s = c.Server[i];

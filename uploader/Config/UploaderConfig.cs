@@ -28,6 +28,19 @@ public sealed class UploaderConfig
     /// <summary>Where to look for an executable cdm's metadata does not name (docs/uploader.md).</summary>
     public List<string> ExecutableSearchPath { get; set; } = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/libexec"];
     public List<ServerConfig> Server { get; set; } = [];
+    // Analysis sandbox and report privacy (docs/uploader.md, "Trust boundary").
+    /// <summary>Account (name or numeric uid) gdb runs as; never root or nobody.</summary>
+    public string AnalysisUser { get; set; } = "cdm-analysis";
+    /// <summary>RLIMIT_AS of gdb.</summary>
+    public long AnalysisMemoryBytes { get; set; } = 2L << 30;
+    /// <summary>RLIMIT_CPU of gdb.</summary>
+    public int AnalysisCpuSeconds { get; set; } = 120;
+    /// <summary>RLIMIT_NPROC of the analysis uid (threads count).</summary>
+    public int AnalysisMaxProcesses { get; set; } = 64;
+    /// <summary>RLIMIT_FSIZE: the most gdb may write (its output files).</summary>
+    public long AnalysisOutputBytes { get; set; } = 64L << 20;
+    /// <summary>frames | locals | full: what a report may contain (never the environment).</summary>
+    public string ReportDetail { get; set; } = "frames";
     [TomlExtensionData] public Dictionary<string, object?>? Extra { get; set; }
 
     public string EffectiveWorkDir => WorkDir ?? DefaultWorkDir;

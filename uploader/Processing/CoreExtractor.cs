@@ -1,18 +1,18 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
-using System.Text.Json;
-using CoreDump.Metadata;
+using CoreDump.Analysis;
 using CoreDump.Native;
 using CoreDump.Upload;
 
 namespace CoreDump.Uploader.Processing;
 
 /// <summary>The archive's members, with the core extracted into a private folder.</summary>
-public sealed record ExtractedArchive(string? CoreFile, string OsRelease, string MetadataJson, CaptureMetadata? Metadata);
+public sealed record ExtractedArchive(string? CoreFile, string OsRelease, string MetadataJson, MetadataView Metadata);
 
 /// <summary>Streams an archive once (gzip → tar) into a private folder: the core goes to a file after a free-space
-/// check against its declared size; os-release and metadata.json are read into memory (bounded).</summary>
+/// check against its declared size; os-release and metadata.json are read into memory (bounded). Runs as
+/// root on untrusted bytes: only .NET's memory-safe readers, every size bounded.</summary>
 public static class CoreExtractor
 {
     private const int SmallMemberMax = 1 << 20;
@@ -34,7 +34,7 @@ public static class CoreExtractor
             else if (core is null && name.EndsWith(".core", StringComparison.Ordinal) && !name.Contains('/'))
                 core = WriteCore(entry, privateDir, keepFreeBytes, ct);
         }
-        return new ExtractedArchive(core, osRelease, metadataJson, ParseMetadata(metadataJson));
+        return new ExtractedArchive(core, osRelease, metadataJson, MetadataView.Parse(metadataJson));
     }
 
     private static string WriteCore(TarEntry entry, string privateDir, long keepFreeBytes, CancellationToken ct)
@@ -64,7 +64,7 @@ public static class CoreExtractor
         return path;
     }
 
-    private static long AvailableBytes(string dir)
+    public static long AvailableBytes(string dir)
     {
         int fd = Posix.OpenAt(-100, dir, Posix.O_RDONLY | Posix.O_DIRECTORY);
         if (fd < 0) throw new IOException($"cannot open {dir}: {Posix.Describe(-fd)}");
@@ -78,12 +78,5 @@ public static class CoreExtractor
         int n = 0, r;
         while (n < buf.Length && (r = s.Read(buf, n, buf.Length - n)) > 0) n += r;
         return Encoding.UTF8.GetString(buf, 0, n);
-    }
-
-    public static CaptureMetadata? ParseMetadata(string json)
-    {
-        if (json.Length == 0) return null;
-        try { return JsonSerializer.Deserialize(json, MetadataJsonContext.Default.CaptureMetadata); }
-        catch (JsonException) { return null; }
     }
 }

@@ -1,90 +1,97 @@
-using System.Diagnostics;
 using CoreDump.Upload;
+using CoreDump.Uploader.Sandbox;
 
 namespace CoreDump.Uploader.Processing;
 
-public sealed record GdbResult(string Stdout, string Stderr, int ExitCode, bool TimedOut)
+/// <summary>What a report may contain (config key report_detail). The environment is never in it.</summary>
+public enum ReportDetail { Frames, Locals, Full }
+
+public sealed record GdbResult(string Stdout, string Stderr, int ExitCode, bool TimedOut, bool OutputCut, string Nonce)
 {
-    /// <summary>timeout(1) could not execute gdb (126: not executable, 127: not found).</summary>
+    /// <summary>gdb could not be executed (126: not executable, 127: not found).</summary>
     public bool NotStarted => ExitCode is 126 or 127 && Stdout.Length == 0;
 }
 
-/// <summary>Runs real gdb in batch mode on a core: no init files, no debuginfod, no pagination, bounded in
-/// time (coreutils timeout as well, so gdb dies on time even if the uploader is killed).</summary>
+/// <summary>Runs real gdb in batch mode on a core inside the analysis sandbox. gdb loads nothing the crashed
+/// program supplies: no init files, auto-load off (no .debug_gdb_scripts, no *-gdb.gdb / *-gdb.py beside the
+/// executable or its libraries, no local .gdbinit), only the system's libthread_db, no debuginfod, no index
+/// cache. Sections are separated by marks carrying a per-run random nonce.</summary>
 public static class GdbRunner
 {
-    private const int MaxOutput = 8 << 20;
+    /// <summary>Prints the crashing thread's frames as "NONCE [level, pc, name, file, line, library, sigtramp]"
+    /// JSON records: every name is escaped by json.dumps, so none can forge a record.</summary>
+    private const string FrameScript = """
+        import gdb, json
+        n = 'NONCE'
+        f = gdb.newest_frame()
+        i = 0
+        while f is not None and i < 256:
+            try:
+                pc = f.pc()
+                sal = f.find_sal()
+                fn = sal.symtab.filename if sal.symtab is not None else None
+                print(n + ' ' + json.dumps([i, pc, f.name(), fn, sal.line, gdb.solib_name(pc), f.type() == gdb.SIGTRAMP_FRAME]))
+                f = f.older()
+            except gdb.error:
+                break
+            i += 1
+        """;
 
-    public static readonly (string Key, string Command)[] Commands =
+    /// <summary>Settings applied before any file is read.</summary>
+    public static List<string> SafetySettings(ReportDetail detail) =>
     [
-        ("bt", "bt"), ("insn", "x/i $pc"), ("regs", "info registers"), ("shlib", "info sharedlibrary"),
-        ("maps", "info proc mappings"), ("all", "thread apply all bt full"),
+        "set auto-load off", "set auto-load libthread-db on", "set libthread-db-search-path $sdir",
+        "set debuginfod enabled off", "set index-cache enabled off", "set pagination off", "set confirm off",
+        "set width 0", "set height 0", "set print entry-values no",
+        "set print frame-arguments " + (detail switch { ReportDetail.Frames => "none", ReportDetail.Locals => "scalars", _ => "all" }),
     ];
 
-    public static List<string> BatchArguments(string? executable, string core)
+    public static (string Key, string Command)[] Commands(ReportDetail detail, string nonce) =>
+    [
+        ("bt", "bt"), ("insn", "x/i $pc"), ("regs", "info registers"), ("shlib", "info sharedlibrary"),
+        ("maps", "info proc mappings"), ("all", detail == ReportDetail.Frames ? "thread apply all bt" : "thread apply all bt full"),
+        ("frames", "python exec(\"" + FrameScript.Replace("NONCE", nonce).Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n") + "\")"),
+    ];
+
+    /// <summary>gdb's arguments; <paramref name="executable"/> and <paramref name="core"/> are names relative to
+    /// the sandbox's working directory.</summary>
+    public static List<string> BatchArguments(string? executable, string core, ReportDetail detail, string nonce)
     {
-        var args = new List<string> { "-nx", "-nh", "-batch", "-iex", "set debuginfod enabled off", "-iex", "set pagination off",
-            "-iex", "set confirm off", "-iex", "set auto-load safe-path /", "-iex", "set print frame-arguments scalars" };
-        foreach (var (key, command) in Commands)
-            args.AddRange(["-ex", $"echo \\n{GdbOutput.SectionMark}{key}\\n", "-ex", command]);
+        var args = new List<string> { "-nx", "-nh", "-batch" };
+        foreach (var s in SafetySettings(detail)) args.AddRange(["-iex", s]);
+        foreach (var (key, command) in Commands(detail, nonce))
+            args.AddRange(["-ex", $"echo \\n{GdbOutput.SectionMark(nonce)}{key}\\n", "-ex", command]);
         if (executable is not null) args.Add(executable);
         args.AddRange(["-c", core]);
         return args;
     }
 
-    public static GdbResult Run(string gdb, string? executable, string core, int timeoutSeconds, string cwd)
+    public static GdbResult Run(AnalysisSandbox sandbox, string gdb, string? executable, string core, ReportDetail detail, int timeoutSeconds, string dir)
     {
-        var psi = Start(gdb, BatchArguments(executable, core), timeoutSeconds, cwd);
-        psi.RedirectStandardOutput = true;
-        psi.RedirectStandardError = true;
-        psi.RedirectStandardInput = true;
-        Process p;
-        try { p = Process.Start(psi) ?? throw new IOException($"cannot start {gdb}"); }
-        catch (System.ComponentModel.Win32Exception e) { throw new IOException($"cannot run gdb '{gdb}': {e.Message}", e); }
-        using var _ = p;
-        p.StandardInput.Close();
-        var stdout = ReadBounded(p.StandardOutput);
-        var stderr = ReadBounded(p.StandardError);
-        bool exited = p.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds + 15));
-        if (!exited) { try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } p.WaitForExit(); }
-        bool timedOut = !exited || (UsesTimeout && p.ExitCode is 124 or 137);
-        return new GdbResult(stdout.Result, stderr.Result, exited ? p.ExitCode : -1, timedOut);
+        string nonce = GdbOutput.NewNonce();
+        var r = sandbox.RunBatch(ResolveProgram(gdb), BatchArguments(executable, core, detail, nonce), dir, timeoutSeconds);
+        return new GdbResult(r.Stdout, r.Stderr, r.ExitCode, r.TimedOut, r.OutputCut, nonce);
     }
 
-    /// <summary>For `uploader debug`: gdb attached to the terminal.</summary>
-    public static int Interactive(string gdb, string? executable, string core, string cwd)
+    /// <summary>For `uploader debug`: gdb on the terminal, in the sandbox, with the same safety settings.</summary>
+    public static int Interactive(AnalysisSandbox sandbox, string gdb, string? executable, string core, ReportDetail detail, string dir)
     {
-        var args = new List<string> { "-nx", "-iex", "set debuginfod enabled off" };
+        var args = new List<string> { "-nx", "-nh" };
+        foreach (var s in SafetySettings(detail)) args.AddRange(["-iex", s]);
         if (executable is not null) args.Add(executable);
         args.AddRange(["-c", core]);
-        var psi = new ProcessStartInfo(gdb) { UseShellExecute = false, WorkingDirectory = cwd };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new IOException($"cannot start {gdb}");
-        p.WaitForExit();
-        return p.ExitCode;
+        return sandbox.RunInteractive(ResolveProgram(gdb), args, dir);
     }
 
-    private static readonly string? TimeoutTool = new[] { "/usr/bin/timeout", "/bin/timeout" }.FirstOrDefault(File.Exists);
-    private static bool UsesTimeout => TimeoutTool is not null;
-
-    private static ProcessStartInfo Start(string gdb, List<string> args, int timeoutSeconds, string cwd)
+    /// <summary>The gdb binary as an absolute path (a bare name is looked up in PATH here, as root, so the
+    /// sandbox's PATH cannot change which program runs).</summary>
+    public static string ResolveProgram(string gdb)
     {
-        var psi = new ProcessStartInfo(TimeoutTool ?? gdb) { UseShellExecute = false, WorkingDirectory = cwd };
-        if (TimeoutTool is not null) foreach (var a in new[] { "-k", "5", $"{timeoutSeconds}s", gdb }) psi.ArgumentList.Add(a);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["DEBUGINFOD_URLS"] = "";
-        psi.Environment["LC_ALL"] = "C";
-        return psi;
+        if (gdb.Contains('/')) return File.Exists(gdb) ? Path.GetFullPath(gdb) : throw new IOException($"cannot run gdb '{gdb}': no such file");
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            if (dir.StartsWith('/') && Path.Combine(dir, gdb) is var p && File.Exists(p)) return p;
+        throw new IOException($"cannot run gdb '{gdb}': not found in PATH");
     }
 
-    private static async Task<string> ReadBounded(StreamReader r)
-    {
-        var sb = new System.Text.StringBuilder();
-        var buf = new char[65536];
-        int n;
-        while ((n = await r.ReadAsync(buf)) > 0)
-            if (sb.Length < MaxOutput) sb.Append(buf, 0, Math.Min(n, MaxOutput - sb.Length));
-        if (sb.Length >= MaxOutput) sb.Append("\n[output cut at 8 MiB]\n");
-        return sb.ToString();
-    }
+    public static ReportDetail ParseDetail(string s) => s switch { "locals" => ReportDetail.Locals, "full" => ReportDetail.Full, _ => ReportDetail.Frames };
 }

@@ -1,64 +1,113 @@
+using CoreDump.Analysis;
 using CoreDump.Upload;
 using CoreDump.Uploader.Config;
+using CoreDump.Uploader.Sandbox;
 
 namespace CoreDump.Uploader.Processing;
 
 /// <summary>A finished report and the facts that go into the marker.</summary>
 public sealed record MadeReport(string Text, string ReportId, string Signature, int? Signal);
 
-/// <summary>pending → report: extract the core privately, find the executable, run gdb, compute the
-/// signature and compose the text. The private folder is removed afterwards, whatever happens.</summary>
+/// <summary>pending → report: extract the core privately, find the executable by build-id, run gdb in the
+/// analysis sandbox, compute the signature from structures gdb's text cannot forge, compose the text. The
+/// private folder is removed afterwards, whatever happens. Malformed input ends in an IOException or
+/// InvalidDataException with the reason (the pass marks that archive failed and goes on).</summary>
 public sealed class ReportMaker(UploaderConfig config, WorkDir work)
 {
+    private AnalysisSandbox? sandbox;
+
     public MadeReport Make(ArchiveRef archive, int gdbTimeoutSeconds, CancellationToken ct)
     {
         string dir = work.CreatePrivate();
-        try
-        {
-            var x = CoreExtractor.Extract(archive, dir, config.KeepFreeBytes, ct);
-            var md = x.Metadata;
-            string id = ReportId.Derive(archive.Daemon, archive.Name.Slot, archive.Name.UnixTime, archive.Size, md?.Pid);
-            var warnings = new List<string>();
-            if (md is null) warnings.Add("archive has no readable metadata.json");
-            else
-            {
-                if (md.Truncated) warnings.Add($"cdm: core truncated ({md.TruncatedReason ?? "no reason given"})");
-                warnings.AddRange(md.Warnings.Select(w => "cdm: " + w));
-            }
-            var exe = ExecutableFinder.Find(md, archive.Daemon, config.ExecutableSearchPath);
-            if (exe is null) warnings.Add("executable not found: gdb read the core alone");
-            var sections = new Dictionary<string, string>();
-            string? problem = null;
-            string? gdbSignal = null;
-            if (x.CoreFile is null) problem = "the archive holds no core member";
-            else
-            {
-                var g = GdbRunner.Run(config.Gdb, exe?.Path, x.CoreFile, gdbTimeoutSeconds, dir);
-                if (g.NotStarted) throw new IOException($"cannot run gdb '{config.Gdb}': {Tail(g.Stderr)}");
-                sections = GdbOutput.Sections(g.Stdout);
-                gdbSignal = GdbOutput.TerminatingSignal(g.Stdout);
-                warnings.AddRange(GdbOutput.SignificantWarnings(g.Stderr, sections.GetValueOrDefault("preamble", "")).Select(w => "gdb: " + w));
-                if (g.TimedOut) problem = $"gdb did not finish within {gdbTimeoutSeconds} s; output so far is kept";
-                else if (g.ExitCode != 0) problem = $"gdb exited with {g.ExitCode}: {Tail(g.Stderr)}";
-                else if (!sections.ContainsKey("bt")) problem = $"gdb printed no backtrace: {Tail(g.Stderr)}";
-            }
-            int? signal = md?.Signal ?? SignalNames.Number(gdbSignal);
-            string? signalName = SignalNames.Name(signal) ?? gdbSignal;
-            var frames = GdbOutput.Frames(sections.GetValueOrDefault("bt", ""));
-            var maps = GdbOutput.Mappings(sections.GetValueOrDefault("maps", ""));
-            string exeName = exe?.Path ?? md?.ExecutablePath ?? md?.ProcessName ?? archive.Daemon;
-            var signature = CrashSignature.Compute(exeName, signalName, frames, maps);
-            var facts = new ReportFacts
-            {
-                ReportId = id, Archive = archive.Path, Daemon = archive.Daemon, Slot = archive.Name.Slot, CrashTime = archive.Name.UnixTime,
-                Executable = exe?.Path ?? md?.ExecutablePath ?? "", ExecutableFoundBy = exe?.How ?? "",
-                Signal = signal, SignalName = signalName, Signature = signature, OsRelease = x.OsRelease, MetadataJson = x.MetadataJson,
-                Warnings = warnings, Gdb = sections, GdbProblem = problem,
-            };
-            return new MadeReport(ReportText.Compose(facts), id, signature.Hash, signal);
-        }
+        try { return MakeIn(dir, archive, gdbTimeoutSeconds, ct); }
         finally { work.Remove(dir); }
     }
+
+    private MadeReport MakeIn(string dir, ArchiveRef archive, int gdbTimeoutSeconds, CancellationToken ct)
+    {
+        var detail = GdbRunner.ParseDetail(config.ReportDetail);
+        var x = CoreExtractor.Extract(archive, dir, config.KeepFreeBytes, ct);
+        var md = x.Metadata;
+        string id = ReportId.Derive(archive.Daemon, archive.Name.Slot, archive.Name.UnixTime, archive.Size, md.Pid);
+        var warnings = new List<string>();
+        if (md.Problem is not null) warnings.Add(md.Problem);
+        if (md.Truncated) warnings.Add($"cdm: core truncated ({md.TruncatedReason ?? "no reason given"})");
+        warnings.AddRange(md.Warnings.Select(w => "cdm: " + w));
+        string exeName = md.ExecutablePath ?? md.ProcessName ?? archive.Daemon;
+        var facts = new ReportFacts
+        {
+            ReportId = id, Archive = archive.Path, Daemon = archive.Daemon, Slot = archive.Name.Slot, CrashTime = archive.Name.UnixTime,
+            Signature = CrashSignature.Compute(exeName, SignalNames.Name(md.Signal), [], []), OsRelease = x.OsRelease,
+            MetadataJson = MetadataView.ForReport(x.MetadataJson, keepArguments: detail == ReportDetail.Full),
+            Detail = config.ReportDetail, Warnings = warnings,
+        };
+
+        if (x.CoreFile is null)
+        {
+            if (md.DropReason is { } reason)
+            {
+                // a drop record: cdm kept the facts of a crash but no core, so there is nothing for gdb
+                var sig = CrashSignature.Compute(exeName, SignalNames.Name(md.Signal), [], [], reason);
+                var drop = facts with
+                {
+                    Executable = md.ExecutablePath ?? "", Signal = md.Signal, SignalName = SignalNames.Name(md.Signal), Signature = sig,
+                    DropReason = reason, DropDetail = md.DropDetail, Analyzer = "cdm-uploader (drop record, gdb not run)",
+                };
+                return new MadeReport(ReportText.Compose(drop), id, sig.Hash, md.Signal);
+            }
+            var none = facts with { GdbProblem = "the archive holds no core member", Signal = md.Signal, SignalName = SignalNames.Name(md.Signal) };
+            return new MadeReport(ReportText.Compose(none), id, none.Signature.Hash, md.Signal);
+        }
+
+        CoreFacts core;
+        using (var coreStream = File.OpenRead(x.CoreFile)) core = CoreFacts.Read(coreStream);
+        var box = sandbox ??= AnalysisSandbox.Create(config);
+        AnalysisSandbox.PrepareFolder(dir);
+        box.Grant(x.CoreFile);
+        var exe = ExecutableFinder.Find(core, md, archive.Daemon, config.ExecutableSearchPath, dir, config.KeepFreeBytes);
+        if (exe.Why is not null) warnings.Add(exe.Why);
+        if (exe.Copy is not null) box.Grant(Path.Combine(dir, exe.Copy));
+        if (md.ExecutablePath is { } claimed && exe.Original is { } used && claimed != used)
+            warnings.Add($"metadata executable_path {claimed} is not the file the core names; not used");
+
+        var g = GdbRunner.Run(box, config.Gdb, exe.Copy, Path.GetFileName(x.CoreFile), detail, gdbTimeoutSeconds, dir);
+        if (g.NotStarted) throw new IOException($"cannot run gdb '{config.Gdb}': {Tail(g.Stderr)}");
+        var sections = GdbOutput.Sections(g.Stdout, g.Nonce);
+        foreach (var k in sections.Keys.ToList()) sections[k] = Privacy.StripEnvironmentStrings(sections[k]);
+        warnings.AddRange(GdbOutput.SignificantWarnings(g.Stderr, sections.GetValueOrDefault("preamble", "")).Select(w => "gdb: " + w));
+        string? problem = null;
+        if (g.TimedOut) problem = $"gdb did not finish within {gdbTimeoutSeconds} s and was killed with everything it started; output so far is kept";
+        else if (g.OutputCut) problem = $"gdb's output exceeded the limit (analysis_output_bytes = {config.AnalysisOutputBytes}) and was cut";
+        else if (g.ExitCode != 0) problem = $"gdb exited with {g.ExitCode}{LimitHint(g.ExitCode)}: {Tail(g.Stderr)}";
+        else if (!sections.ContainsKey("bt")) problem = $"gdb printed no backtrace: {Tail(g.Stderr)}";
+
+        // frames from gdb's escaped records; the bt text only if gdb has no Python
+        var frames = GdbOutput.FrameRecords(sections.GetValueOrDefault("frames", ""), g.Nonce);
+        if (frames.Count == 0) frames = GdbOutput.Frames(sections.GetValueOrDefault("bt", ""));
+        var maps = core.Files.Select(f => new GdbMapping(f.Start, f.End, f.Offset, f.Path)).ToList();
+        int? signal = core.Signal ?? md.Signal;
+        string? signalName = SignalNames.Name(signal);
+        string exePath = exe.Original ?? core.ExecutablePath ?? md.ExecutablePath ?? "";
+        var signature = CrashSignature.Compute(exe.Original ?? core.ExecutablePath ?? exeName, signalName, frames, maps);
+        sections.Remove("frames");
+        sections.Remove("preamble");
+        var report = facts with
+        {
+            Executable = exe.Original ?? (exePath.Length > 0 ? $"{exePath} (not available to gdb)" : ""), ExecutableFoundBy = exe.Original is null ? "" : $"{exe.How}, build-id {core.ExecutableBuildId}",
+            Signal = signal, SignalName = signalName, Signature = signature, Gdb = sections, GdbProblem = problem,
+            Analyzer = $"cdm-uploader (gdb as {box.Identity.Description}, no network)",
+        };
+        return new MadeReport(ReportText.Compose(report), id, signature.Hash, signal);
+    }
+
+    private static string LimitHint(int code) => code switch
+    {
+        128 + 9 => " (killed: a limit was reached)",
+        128 + 24 => " (analysis_cpu_seconds reached)",
+        128 + 25 => " (analysis_output_bytes reached)",
+        134 => " (aborted: analysis_memory_bytes may have been reached)",
+        _ => "",
+    };
 
     private static string Tail(string s)
     {
