@@ -136,15 +136,13 @@ public sealed class DiskGuard
 /// waits for the pipe only until the deadline; then it reports end of stream and <see cref="CutReason"/>
 /// says why, so the core is cut there, not padded. Everything cdm reads from stdin goes through it, the
 /// head read for the core's notes included, so a stalled dump can hold the crashed process no longer.</summary>
-public sealed class TimeCappedStdin(FileStream stdin, int maxSeconds) : Stream
+public sealed class TimeCappedStdin(FileStream stdin, int maxSeconds) : ReadOnlyStream
 {
     private readonly int _fd = (int)stdin.SafeFileHandle.DangerousGetHandle();
     private readonly long _deadline = maxSeconds > 0 ? CdmClock.StartedAt + maxSeconds * 1000L : long.MaxValue;
     private long _total;
 
     public string? CutReason { get; private set; }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -168,28 +166,16 @@ public sealed class TimeCappedStdin(FileStream stdin, int maxSeconds) : Stream
         CutReason = $"capture time above maxcapturetime ({maxSeconds} s) after {_total} bytes; cut there";
         return false;
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 /// <summary>The core's input with the disk guard consulted every <see cref="Interval"/> bytes; the time cap's
 /// cut (<see cref="TimeCappedStdin"/>) is passed on to the archive writer.</summary>
-public sealed class GuardedInput(Stream inner, DiskGuard guard, TimeCappedStdin? timer) : Stream, ICappedInput
+public sealed class GuardedInput(Stream inner, DiskGuard guard, TimeCappedStdin? timer) : ReadOnlyStream, ICappedInput
 {
     public const long Interval = 1 << 20;
     private long _sinceCheck, _total;
 
     public string? CutReason => timer?.CutReason;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -199,14 +185,4 @@ public sealed class GuardedInput(Stream inner, DiskGuard guard, TimeCappedStdin?
         if (_sinceCheck >= Interval) { _sinceCheck = 0; guard.Check(_total); }
         return n;
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -47,14 +47,12 @@ public sealed class CoreHead
 
 /// <summary>The head already read, then the rest of the stream: reads after the head go straight to the
 /// underlying stream into the caller's buffer (no second copy of the bulk of the core).</summary>
-public sealed class PrefixedStream(byte[] head, Stream rest) : Stream
+public sealed class PrefixedStream(byte[] head, Stream rest) : ReadOnlyStream
 {
     private int _headPos;
 
     /// <summary>Bytes handed out so far (head included).</summary>
     public long BytesRead { get; private set; }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -69,14 +67,4 @@ public sealed class PrefixedStream(byte[] head, Stream rest) : Stream
         BytesRead += Math.Max(n, 0);
         return n;
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
