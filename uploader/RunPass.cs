@@ -98,15 +98,19 @@ public sealed class RunPass(UploaderConfig config, ILogger log, PassPhases phase
             summary.Processed++;
             log.Information("{Archive}: report {ReportId} written, signature {Signature}", a.Path, made.ReportId, made.Signature);
         }
-        catch (Exception e) when (!Stops(e, ct))
-        {
-            summary.Failed++;
-            string reason = "report: " + Describe(e);
-            if (store is not null) RecordFailure(store, a.Marker, reason, null);
-            if (IsExpected(e)) log.Error("{Archive}: no report: {Error}", a.Path, reason);
-            else log.Error(e, "{Archive}: no report: {Error}", a.Path, reason);
-        }
+        catch (Exception e) when (!Stops(e, ct)) { Failed(a, store, a.Marker, "report", "no report", e); }
         finally { dir?.Dispose(); }
+    }
+
+    /// <summary>One archive failed at <paramref name="step"/>: counted, the reason kept in its marker with a backoff (when
+    /// its directory could be opened), and logged, with the stack only when the failure is not an expected one.</summary>
+    private void Failed(ArchiveRef a, MarkerStore? store, MarkerInfo? marker, string step, string outcome, Exception e)
+    {
+        summary.Failed++;
+        string reason = $"{step}: {Describe(e)}";
+        if (store is not null) RecordFailure(store, marker ?? a.Marker, reason, null);
+        if (IsExpected(e)) log.Error("{Archive}: {Outcome}: {Error}", a.Path, outcome, reason);
+        else log.Error(e, "{Archive}: {Outcome}: {Error}", a.Path, outcome, reason);
     }
 
     /// <summary>Failures the archive's content or the machine explain; anything else is logged with its stack.</summary>
@@ -143,14 +147,7 @@ public sealed class RunPass(UploaderConfig config, ILogger log, PassPhases phase
             store = new MarkerStore(dir, a);
             await DeliverOneAsync(targets, a, dir, store, ct);
         }
-        catch (Exception e) when (!Stops(e, ct))
-        {
-            summary.Failed++;
-            string reason = "delivery: " + Describe(e);
-            if (store is not null) RecordFailure(store, store.Marker, reason, null);
-            if (IsExpected(e)) log.Error("{Archive}: not delivered: {Error}", a.Path, reason);
-            else log.Error(e, "{Archive}: not delivered: {Error}", a.Path, reason);
-        }
+        catch (Exception e) when (!Stops(e, ct)) { Failed(a, store, store?.Marker, "delivery", "not delivered", e); }
         finally { dir?.Dispose(); }
     }
 
