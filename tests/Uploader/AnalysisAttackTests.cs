@@ -313,6 +313,31 @@ public class AnalysisAttackTests
         Assert.That(File.Exists(ran), Is.False, "gdb never ran");
     }
 
+    [Test]
+    public void A_drop_record_cdm_wrote_reaches_the_outbox_as_a_crash_without_core()
+    {
+        // cdm's own drop record (.drop.tar.gz) for a crash the administrator excluded, end to end
+        using var lab = new AttackLab();
+        string ran = Path.Combine(lab.Dir, "gdb-ran");
+        string standIn = Path.Combine(lab.Dir, "gdb-standin");
+        File.WriteAllText(standIn, $"#!/bin/sh\n: > {ran}\n");
+        File.SetUnixFileMode(standIn, (UnixFileMode)0x1ED);
+        using var env = new UploaderEnv($"gdb = \"{standIn}\"");
+        env.Root.WriteConfig($"maxcore=1\ncorepath={env.Root.CorePath}\nlogfile={env.Root.LogFile}\nexclude=name:crasher\n");
+        var crash = Crashes.Cached("segv");
+        Assert.That(KernelLike.Capture(env.Root, "crasher", T0, crash.CorePath, "u=0").ExitCode, Is.EqualTo(0), env.Root.Log);
+        string archive = Path.Combine(env.DaemonDir, env.Root.DropRecords(Crashes.CrasherDaemon).Single());
+        Assert.That(archive, Does.EndWith(".drop.tar.gz"));
+        env.Run();
+
+        Assert.That(UploaderEnv.State(archive), Is.EqualTo("submitted"));
+        string report = Report(archive);
+        Assert.That(report, Does.Contain("\ncrash without core: excluded: excluded by exclude=name:crasher"), report);
+        Assert.That(report, Does.Contain("signature-frames: drop:excluded").And.Contain("signal: 11 (SIGSEGV)"));
+        Assert.That(Directory.GetFiles(env.Outbox, "*.report").Select(File.ReadAllText), Has.Some.Contains("crash without core: excluded"));
+        Assert.That(File.Exists(ran), Is.False, "gdb never ran");
+    }
+
     [TestCase("analysis_user = \"root\"", "is refused")]
     [TestCase("analysis_user = \"0\"", "never run as root")]
     [TestCase("analysis_user = \"nobody\"", "dedicated")]
