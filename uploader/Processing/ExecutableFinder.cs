@@ -114,6 +114,9 @@ public static class ExecutableFinder
             }
             catch (IOException e) { output.Dispose(); File.Delete(Path.Combine(privateDir, name)); return "unreadable: " + e.Message; }
         }
+        // the original's modification time: gdb warns "exec file is newer than core file" from it, which must
+        // describe the file, not when the copy was made
+        File.SetLastWriteTimeUtc(Path.Combine(privateDir, name), DateTime.UnixEpoch.AddSeconds(st.Mtime).AddTicks(st.MtimeNsec / 100));
         budget -= st.Size;
         byInode[(st.Dev, st.Ino)] = name;
         copy = name;
