@@ -18,5 +18,6 @@ var root = new RootCommand("CoreDump uploader: gdb reports, crash signatures and
     InfoCommand.Create(configOption),
     DebugCommand.Create(configOption),
     RetryCommand.Create(configOption),
+    InspectCoreCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

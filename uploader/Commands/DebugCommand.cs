@@ -28,11 +28,11 @@ public static class DebugCommand
                 var x = CoreExtractor.Extract(a, dir, ctx.Config.KeepFreeBytes, CancellationToken.None);
                 if (x.CoreFile is null) { Console.Error.WriteLine($"uploader: {a.Path} holds no core"); return ExitCodes.DataErr; }
                 var sandbox = AnalysisSandbox.Create(ctx.Config);
-                CoreFacts core;
-                using (var s = File.OpenRead(x.CoreFile)) core = CoreFacts.Read(s);
                 AnalysisSandbox.PrepareFolder(dir);
                 sandbox.Grant(x.CoreFile);
-                var exe = ExecutableFinder.Find(core, x.Metadata, a.Daemon, ctx.Config.ExecutableSearchPath, dir, ctx.Config.KeepFreeBytes);
+                CoreInspector.InstallProgram(dir, ctx.Config.KeepFreeBytes);
+                var core = CoreInspector.Core(sandbox, dir, Path.GetFileName(x.CoreFile), ctx.Config.GdbTimeoutSeconds).Core!;
+                var exe = ExecutableFinder.Find(sandbox, core, x.Metadata, a.Daemon, ctx.Config.ExecutableSearchPath, dir, ctx.Config.KeepFreeBytes, ctx.Config.GdbTimeoutSeconds);
                 if (exe.Copy is not null) sandbox.Grant(Path.Combine(dir, exe.Copy));
                 Console.Error.WriteLine($"uploader: core of {a.FileName} in {dir}, executable {exe.Original ?? exe.Why}; gdb runs as {sandbox.Identity.Description} without network; quit gdb to clean up");
                 return GdbRunner.Interactive(sandbox, ctx.Config.Gdb, exe.Copy, Path.GetFileName(x.CoreFile), GdbRunner.ParseDetail(ctx.Config.ReportDetail), dir);

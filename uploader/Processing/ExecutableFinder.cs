@@ -1,14 +1,16 @@
 using CoreDump.Analysis;
 using CoreDump.Native;
+using CoreDump.Uploader.Sandbox;
 
 namespace CoreDump.Uploader.Processing;
 
 /// <summary>Finds the executable that crashed, proven by its GNU build-id (docs/uploader.md, "Finding the
 /// executable"). Candidates, in order: the mapping the core itself names (NT_FILE / AT_ENTRY), cdm's
 /// executable_path, the core_pattern %E path, the first word of the command line if absolute, the process name
-/// in executable_search_path. A candidate is used only if its build-id equals the one the core holds; it is
-/// then COPIED into the private folder (from the very descriptor that was checked), so gdb never opens a path
-/// the crashed process chose. No build-id in the core, or no match: gdb reads the core alone.</summary>
+/// in executable_search_path. Each candidate is COPIED into the private folder (from the very descriptor that was
+/// checked), so neither the parser nor gdb ever opens a path the crashed process chose; the copies' build-ids are
+/// read in the analysis sandbox, and a copy is used only if its build-id equals the one the core holds. No
+/// build-id in the core, or no match: gdb reads the core alone.</summary>
 public static class ExecutableFinder
 {
     public const string PrivateName = "exe";
@@ -32,24 +34,56 @@ public static class ExecutableFinder
         return list;
     }
 
-    public static Outcome Find(CoreFacts core, MetadataView md, string daemon, IReadOnlyList<string> searchPath, string privateDir, long keepFreeBytes)
+    /// <summary>Copies every candidate into the private folder (regular files only, opened without blocking,
+    /// bounded by size and free space; one copy per file), hands the copies to the analysis uid, reads their
+    /// build-ids in the sandbox (<see cref="CoreInspector"/>) and keeps the first whose build-id equals the core's
+    /// as <see cref="PrivateName"/>. Root only copies bytes and compares strings.</summary>
+    public static Outcome Find(AnalysisSandbox box, CoreFacts core, MetadataView md, string daemon, IReadOnlyList<string> searchPath,
+        string privateDir, long keepFreeBytes, int timeoutSeconds)
     {
-        if (core.ExecutableBuildId is not { } want)
+        if (core.ExecutableBuildId is not { } want || !CoreInspection.IsBuildId(want))
             return new Outcome(null, null, "", $"executable not available: {core.BuildIdProblem ?? "the core holds no build-id of the executable"}; gdb read the core alone");
-        var tried = new List<string>();
-        foreach (var (path, how) in Candidates(core, md, daemon, searchPath))
+        var candidates = Candidates(core, md, daemon, searchPath);
+        var copyOf = new string?[candidates.Count];
+        var verdicts = new string?[candidates.Count];
+        var byInode = new Dictionary<(ulong, ulong), string>();
+        long budget = CoreExtractor.AvailableBytes(privateDir) - keepFreeBytes;
+        for (int i = 0; i < candidates.Count; i++)
         {
-            string? verdict = TryCandidate(path, want, privateDir, keepFreeBytes);
-            if (verdict is null) return new Outcome(PrivateName, path, how, null);
-            if (tried.Count < 6) tried.Add($"{Shown(path)} ({how}): {verdict}");
+            string name = $"candidate.{i}";
+            verdicts[i] = CopyCandidate(candidates[i].Path, privateDir, name, byInode, ref budget, out copyOf[i]);
+            if (copyOf[i] == name) box.Grant(Path.Combine(privateDir, name));
         }
+        var copies = copyOf.OfType<string>().Distinct().ToList();
+        Dictionary<string, CandidateBuildId> ids = copies.Count == 0 ? [] : CoreInspector.Candidates(box, privateDir, copies, timeoutSeconds).Candidates.ToDictionary(c => c.File);
+        var tried = new List<string>();
+        Outcome? found = null;
+        for (int i = 0; i < candidates.Count && found is null; i++)
+        {
+            string? verdict = verdicts[i];
+            if (copyOf[i] is { } c && ids.GetValueOrDefault(c) is { } r)
+            {
+                if (CoreInspection.IsBuildId(r.BuildId) && r.BuildId == want)
+                {
+                    File.Move(Path.Combine(privateDir, c), Path.Combine(privateDir, PrivateName));
+                    found = new Outcome(PrivateName, candidates[i].Path, candidates[i].How, null);
+                    break;
+                }
+                verdict = r.BuildId is null ? r.Problem ?? "no build-id" : $"build-id {Shown(r.BuildId)} differs (rebuilt or replaced since the crash)";
+            }
+            if (tried.Count < 6) tried.Add($"{Shown(candidates[i].Path)} ({candidates[i].How}): {verdict}");
+        }
+        foreach (var c in copies.Where(c => File.Exists(Path.Combine(privateDir, c)))) File.Delete(Path.Combine(privateDir, c));
+        if (found is not null) return found;
         string detail = tried.Count == 0 ? "no candidate path" : string.Join("; ", tried);
         return new Outcome(null, null, "", $"executable not available: no file with the core's build-id {want} ({detail}); gdb read the core alone");
     }
 
-    /// <summary>Null when the candidate matched and was copied; otherwise why not.</summary>
-    private static string? TryCandidate(string path, string want, string privateDir, long keepFreeBytes)
+    /// <summary>Null when the candidate was copied to <paramref name="name"/> (or is a file already copied:
+    /// <paramref name="copy"/> names that copy); otherwise why not. Nothing of the file is parsed here.</summary>
+    private static string? CopyCandidate(string path, string privateDir, string name, Dictionary<(ulong, ulong), string> byInode, ref long budget, out string? copy)
     {
+        copy = null;
         // a FIFO or device must not block or be read: stat first, then open non-blocking and re-check the inode
         if (!Posix.TryLStatAt(-100, path, out var lst)) return "no such file";
         if (lst.IsSymlink)
@@ -64,21 +98,28 @@ public static class ExecutableFinder
         if (fd < 0) return "cannot open: " + Posix.Describe(-fd);
         using var file = new FileStream(Posix.Handle(fd), FileAccess.Read);
         if (!Posix.TryFstat(fd, out var st) || !st.IsRegular) return "not a regular file";
+        if (byInode.TryGetValue((st.Dev, st.Ino), out var same)) { copy = same; return null; }
         if (st.Size > MaxExecutableBytes) return "larger than 4 GiB";
-        string? id;
-        string? problem;
-        try { id = ElfNotes.FileBuildId(file, out problem); }
-        catch (IOException e) { return "unreadable: " + e.Message; }
-        if (id is null) return problem ?? "no build-id";
-        if (id != want) return $"build-id {id} differs (rebuilt or replaced since the crash)";
-        if (st.Size > CoreExtractor.AvailableBytes(privateDir) - keepFreeBytes) return "no space for a private copy";
-        string copy = Path.Combine(privateDir, PrivateName);
+        if (st.Size > budget) return "no space for a private copy";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        file.Position = 0;
-        using (var output = new FileStream(copy, options)) file.CopyTo(output);
-        // the copy is what gdb reads: check it, not the original, once more
-        using (var check = File.OpenRead(copy))
-            if (ElfNotes.FileBuildId(check, out _) != want) { File.Delete(copy); return "changed while it was copied"; }
+        // at most the size checked: a file that grows meanwhile cannot fill the disk; the copy is what is inspected
+        using (var output = new FileStream(Path.Combine(privateDir, name), options))
+        {
+            var buf = new byte[1 << 20];
+            long left = st.Size;
+            int n;
+            try
+            {
+                while (left > 0 && (n = file.Read(buf, 0, (int)Math.Min(buf.Length, left))) > 0) { output.Write(buf, 0, n); left -= n; }
+            }
+            catch (IOException e) { output.Dispose(); File.Delete(Path.Combine(privateDir, name)); return "unreadable: " + e.Message; }
+        }
+        // the original's modification time: gdb warns "exec file is newer than core file" from it, which must
+        // describe the file, not when the copy was made
+        File.SetLastWriteTimeUtc(Path.Combine(privateDir, name), DateTime.UnixEpoch.AddSeconds(st.Mtime).AddTicks(st.MtimeNsec / 100));
+        budget -= st.Size;
+        byInode[(st.Dev, st.Ino)] = name;
+        copy = name;
         return null;
     }
 

@@ -8,8 +8,8 @@ namespace CoreDump.Uploader.Processing;
 /// <summary>A finished report and the facts that go into the marker.</summary>
 public sealed record MadeReport(string Text, string ReportId, string Signature, int? Signal);
 
-/// <summary>pending → report: extract the core privately, find the executable by build-id, run gdb in the
-/// analysis sandbox, compute the signature from structures gdb's text cannot forge, compose the text. The
+/// <summary>pending → report: extract the core privately, read its facts and find the executable by build-id
+/// (both parsed in the analysis sandbox, <see cref="CoreInspector"/>), run gdb in the analysis sandbox, compute the signature from structures gdb's text cannot forge, compose the text. The
 /// private folder is removed afterwards, whatever happens. Malformed input ends in an IOException or
 /// InvalidDataException with the reason (the pass marks that archive failed and goes on).</summary>
 public sealed class ReportMaker(UploaderConfig config, WorkDir work)
@@ -59,12 +59,13 @@ public sealed class ReportMaker(UploaderConfig config, WorkDir work)
             return new MadeReport(ReportText.Compose(none), id, none.Signature.Hash, md.Signal);
         }
 
-        CoreFacts core;
-        using (var coreStream = File.OpenRead(x.CoreFile)) core = CoreFacts.Read(coreStream);
         var box = sandbox ??= AnalysisSandbox.Create(config);
         AnalysisSandbox.PrepareFolder(dir);
         box.Grant(x.CoreFile);
-        var exe = ExecutableFinder.Find(core, md, archive.Daemon, config.ExecutableSearchPath, dir, config.KeepFreeBytes);
+        // the core's ELF structures and the candidate executables are parsed by the analysis uid, never here
+        CoreInspector.InstallProgram(dir, config.KeepFreeBytes);
+        var core = CoreInspector.Core(box, dir, Path.GetFileName(x.CoreFile), gdbTimeoutSeconds).Core!;
+        var exe = ExecutableFinder.Find(box, core, md, archive.Daemon, config.ExecutableSearchPath, dir, config.KeepFreeBytes, gdbTimeoutSeconds);
         if (exe.Why is not null) warnings.Add(exe.Why);
         if (exe.Copy is not null) box.Grant(Path.Combine(dir, exe.Copy));
         if (md.ExecutablePath is { } claimed && exe.Original is { } used && claimed != used)
@@ -95,7 +96,7 @@ public sealed class ReportMaker(UploaderConfig config, WorkDir work)
         {
             Executable = exe.Original ?? (exePath.Length > 0 ? $"{exePath} (not available to gdb)" : ""), ExecutableFoundBy = exe.Original is null ? "" : $"{exe.How}, build-id {core.ExecutableBuildId}",
             Signal = signal, SignalName = signalName, Signature = signature, Gdb = sections, GdbProblem = problem,
-            Analyzer = $"cdm-uploader (gdb as {box.Identity.Description}, no network)",
+            Analyzer = $"cdm-uploader (gdb as {box.Identity.Description}, no network; core and executables parsed as uid {box.Identity.Uid} in the same sandbox)",
         };
         return new MadeReport(ReportText.Compose(report), id, signature.Hash, signal);
     }

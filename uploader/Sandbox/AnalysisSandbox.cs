@@ -62,7 +62,7 @@ public sealed class AnalysisSandbox
     /// <summary>Runs <paramref name="program"/> in the sandbox with <paramref name="dir"/> as working directory,
     /// stdin /dev/null, stdout and stderr into files of that folder (never a pipe: a process the program leaves
     /// behind cannot make the uploader wait). Returns within the time limit plus a few seconds, always.</summary>
-    public SandboxResult RunBatch(string program, IReadOnlyList<string> args, string dir, int timeoutSeconds)
+    public SandboxResult RunBatch(string program, IReadOnlyList<string> args, string dir, int timeoutSeconds, int readBackMax = ReadBackMax)
     {
         string Path_(string f) => Path.Combine(dir, f);
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = dir };
@@ -86,12 +86,12 @@ public sealed class AnalysisSandbox
         int code = p.HasExited ? p.ExitCode : -1;
         var elapsed = clock.Elapsed;
         bool timedOut = !exited || code is 124 or 137 || elapsed >= TimeSpan.FromSeconds(timeoutSeconds);
-        string stdout = ReadBack(Path_(OutFile), out bool cutOut);
-        string stderr = ReadBack(Path_(ErrFile), out bool cutErr);
+        string stdout = ReadBack(Path_(OutFile), readBackMax, out bool cutOut);
+        string stderr = ReadBack(Path_(ErrFile), ReadBackMax, out bool cutErr);
         bool cut = cutOut || cutErr || code == 128 + 25; // SIGXFSZ: the file-size limit stopped the output
         // not an analysis result: the archive waits for a later run, with the reason
         if (!timedOut && SandboxCommand.SetupFailure(stdout, stderr, code) is { } failure)
-            throw new IOException($"the analysis sandbox could not be set up ({failure}); gdb did not run");
+            throw new IOException($"the analysis sandbox could not be set up ({failure}); {Path.GetFileName(program)} did not run");
         return new SandboxResult(stdout, stderr, code, timedOut, cut, elapsed);
     }
 
@@ -108,17 +108,17 @@ public sealed class AnalysisSandbox
         return p.ExitCode;
     }
 
-    private static string ReadBack(string path, out bool cut)
+    private static string ReadBack(string path, int max, out bool cut)
     {
         cut = false;
         int fd = Posix.OpenAt(-100, path, Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_NONBLOCK);
         if (fd < 0) return "";
         using var f = new FileStream(Posix.Handle(fd), FileAccess.Read);
         if (!Posix.TryFstat(fd, out var st) || !st.IsRegular) return "";
-        var buf = new byte[(int)Math.Min(st.Size, ReadBackMax)];
+        var buf = new byte[(int)Math.Min(st.Size, max)];
         int n = 0, r;
         while (n < buf.Length && (r = f.Read(buf, n, buf.Length - n)) > 0) n += r;
-        cut = st.Size > ReadBackMax;
+        cut = st.Size > max;
         return System.Text.Encoding.UTF8.GetString(buf, 0, n);
     }
 }
