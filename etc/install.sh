@@ -243,7 +243,8 @@ Architecture: $arch
 Maintainer: CoreDump maintainers <coredump@localhost>
 Section: admin
 Priority: optional
-Depends: libc6 (>= 2.27)
+Depends: libc6 (>= 2.27), libssl3 | libssl3t64
+Recommends: gdb
 Installed-Size: $(du -sk "$stage" | cut -f1)
 Description: crash capture: a core_pattern pipe handler (cdm) and its uploader
  cdm receives every core from the kernel and stores it as a gzip tar archive

@@ -93,7 +93,7 @@ check_package() {
     diff -u "$W/install/installed-files" <(file_modes "$x")
   check "the .deb's files are owned by root (--root-owner-group)" \
     eval "! dpkg-deb -c '$deb' | awk '{ print \$2 }' | grep -v '^root/root\$'"
-  check "the .deb has postinst (creating cdm-analysis), prerm, postrm (valid bash) and lists /etc/core_file.conf as a conffile" deb_control_ok "$deb"
+  check "the .deb has postinst (creating cdm-analysis), prerm, postrm (valid bash), lists /etc/core_file.conf as a conffile and declares libssl and gdb" deb_control_ok "$deb"
 }
 
 deb_control_ok() { # DEB
@@ -101,7 +101,8 @@ deb_control_ok() { # DEB
   rm -rf "$c" && dpkg-deb -e "$1" "$c" || return 1
   for s in postinst prerm postrm; do [ -x "$c/$s" ] && bash -n "$c/$s" || return 1; done
   grep -qx /etc/core_file.conf "$c/conffiles" && grep -q 'restore_kernel_settings' "$c/postrm" &&
-    grep -q 'create_analysis_user' "$c/postinst"
+    grep -q 'create_analysis_user' "$c/postinst" &&
+    grep -qx 'Depends: libc6 (>= 2.27), libssl3 | libssl3t64' "$c/control" && grep -qx 'Recommends: gdb' "$c/control"
 }
 
 run_install_checks() {
