@@ -13,7 +13,14 @@ public class WorldWritableTests
     {
         if (Proc.Run("strace", ["-V"]).ExitCode != 0) Assert.Inconclusive("strace missing (./build.sh deps installs it)");
         var crash = Crashes.Cached("segv");
+        // the capture's own tree must not lie under a world-writable folder, or every path would match: the
+        // checkout's out/, or root's home when the checkout itself is under /tmp (as CI clones it)
         string baseDir = Path.Combine(Paths.RepoRoot, "out", "test-roots");
+        if (WorldWritable.Any(w => baseDir.StartsWith(w + "/")))
+        {
+            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            baseDir = Path.Combine(home.Length > 0 ? home : "/root", ".cache", "coredump-test-roots");
+        }
         Directory.CreateDirectory(baseDir);
         Assert.That(WorldWritable.Any(w => baseDir.StartsWith(w + "/")), Is.False, "the test's own tree must not be under /tmp");
         // maxuse set: the kept total, the capture slots and the log lock are all exercised
@@ -22,13 +29,21 @@ public class WorldWritableTests
         Directory.CreateDirectory(Path.GetDirectoryName(root.LogFile)!, (UnixFileMode)0x1ED); // like /var/log: anyone may open it
         File.SetUnixFileMode(Path.GetDirectoryName(root.LogFile)!, (UnixFileMode)0x1ED);
         string trace = Path.Combine(root.Dir, "strace.out");
+        // the runtime resolves its own executable: run a copy outside /tmp when the checkout is there
+        string cdm = Paths.Cdm;
+        if (WorldWritable.Any(w => cdm.StartsWith(w + "/")))
+        {
+            cdm = Path.Combine(root.Dir, "cdm");
+            File.Copy(Paths.Cdm, cdm);
+            File.SetUnixFileMode(cdm, (UnixFileMode)0x1ED);
+        }
         foreach (long t in new long[] { 9400, 9401 }) // the second one finds everything in place
         {
             var r = Proc.Run("/bin/sh", ["-c",
                 // the core arrives through a pipe, as from the kernel (the crash file itself lies under /tmp)
                 "cd / && cat \"$6\" | env -i CDM_CONFIG=\"$1\" CDM_OS_RELEASE=\"$2\" strace -f -y -qq -s 4096 -o \"$3\" " +
                 "-e trace=%file,flock \"$4\" ww \"$5\" 1>&- 2>&-",
-                "sh", root.ConfigFile, root.OsRelease, trace + t, Paths.Cdm, t.ToString(), crash.CorePath]);
+                "sh", root.ConfigFile, root.OsRelease, trace + t, cdm, t.ToString(), crash.CorePath]);
             Assert.That(r.ExitCode, Is.EqualTo(0), root.Log);
         }
         Assert.That(root.Archives(crash.Daemon), Has.Length.EqualTo(1), root.Log);
