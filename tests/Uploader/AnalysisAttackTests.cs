@@ -283,15 +283,21 @@ public class AnalysisAttackTests
         Assert.That(ReportAt("full"), Does.Contain("dbpw-7781"));
     }
 
+    /// <summary>A stand-in for gdb that only creates <paramref name="ran"/>: proof of whether gdb was run.</summary>
+    private static string GdbThatLeavesATrace(AttackLab lab, string ran)
+    {
+        string standIn = Path.Combine(lab.Dir, "gdb-standin");
+        File.WriteAllText(standIn, $"#!/bin/sh\n: > {ran}\n");
+        File.SetUnixFileMode(standIn, (UnixFileMode)0x1ED);
+        return standIn;
+    }
+
     [Test]
     public void A_drop_record_is_reported_without_running_gdb()
     {
         using var lab = new AttackLab();
         string ran = Path.Combine(lab.Dir, "gdb-ran");
-        string standIn = Path.Combine(lab.Dir, "gdb-standin");
-        File.WriteAllText(standIn, $"#!/bin/sh\n: > {ran}\n");
-        File.SetUnixFileMode(standIn, (UnixFileMode)0x1ED);
-        using var env = new UploaderEnv($"gdb = \"{standIn}\"");
+        using var env = new UploaderEnv($"gdb = \"{GdbThatLeavesATrace(lab, ran)}\"");
         string dir = env.Root.DaemonDir("dropper");
         Directory.CreateDirectory(dir);
         string name = $"dropper.1.{T0}.core.tar.gz";
@@ -319,10 +325,7 @@ public class AnalysisAttackTests
         // cdm's own drop record (.drop.tar.gz) for a crash the administrator excluded, end to end
         using var lab = new AttackLab();
         string ran = Path.Combine(lab.Dir, "gdb-ran");
-        string standIn = Path.Combine(lab.Dir, "gdb-standin");
-        File.WriteAllText(standIn, $"#!/bin/sh\n: > {ran}\n");
-        File.SetUnixFileMode(standIn, (UnixFileMode)0x1ED);
-        using var env = new UploaderEnv($"gdb = \"{standIn}\"");
+        using var env = new UploaderEnv($"gdb = \"{GdbThatLeavesATrace(lab, ran)}\"");
         env.Root.WriteConfig($"maxcore=1\ncorepath={env.Root.CorePath}\nlogfile={env.Root.LogFile}\nexclude=name:crasher\n");
         var crash = Crashes.Cached("segv");
         Assert.That(KernelLike.Capture(env.Root, "crasher", T0, crash.CorePath, "u=0").ExitCode, Is.EqualTo(0), env.Root.Log);
