@@ -14,7 +14,8 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "compile a test program (gcc -g) and crash it for real"
 cc -g -O0 -pthread -o "$WORK/crasher" "$ROOT/tests/programs/crasher.c"
 mkdir -p "$WORK/crash"
-( cd "$WORK/crash" && ulimit -c unlimited && exec "$WORK/crasher" segv "demo-daemon" ) 2>/dev/null || true
+( cd "$WORK/crash" && ulimit -c unlimited && exec "$WORK/crasher" segv "demo-daemon" ) 2>/dev/null & pid=$!
+wait "$pid" || true
 core=$(ls "$WORK"/crash/core* | head -n 1)
 ls -l "$core"
 
@@ -27,15 +28,17 @@ logfile=$WORK/root/cdm.log
 CONF
 now=$(date +%s)
 ( cd / && exec env -i CDM_CONFIG="$WORK/root/core_file.conf" "$BIN/cdm" "demo-daemon" "$now" \
-    P=4242 s=11 < "$core" 1>&- 2>&- )
+    P="$pid" p="$pid" s=11 u=0 < "$core" 1>&- 2>&- )
 
 step "what was captured"
 find "$WORK/root/core" -printf '%M %u %8s %P\n' | sort -k4
-archive=$(ls "$WORK"/root/core/demo-daemon/*.core.tar.gz)
+# the directory is the crash's identity: its name, plus a hash of the executable's path (a program outside
+# the system directories, docs/archive-layout.md)
+archive=$(ls "$WORK"/root/core/demo-daemon*/*.core.tar.gz)
 echo; echo "\$ gzip -t && tar -tzvf $(basename "$archive")"
 gzip -t "$archive" && tar -tzvf "$archive"
 echo; echo "metadata.json:"
-tar -xzOf "$archive" metadata.json | grep -E '"(raw_name|safe_name|slot|crash_time|pid|signal|executable_path|command_line|core_bytes_received|truncated)"'
+tar -xzOf "$archive" metadata.json | grep -E '"(raw_name|daemon_dir|slot|crash_time|pid|signal|uid|executable_path|command_line|core_bytes_received|truncated)"'
 echo; echo "cdm log:"; cat "$WORK/root/cdm.log"
 
 step "gdb on the archived core"
