@@ -4,6 +4,7 @@ using CoreDump.Config;
 using CoreDump.Naming;
 using CoreDump.Native;
 using CoreDump.Store;
+using CoreDump.Upload;
 using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Cdm;
@@ -121,11 +122,7 @@ public sealed class DiskGuard
     private static string? ReadSmall(SafeDirectory dir, string name)
     {
         if (!dir.TryStat(name, out var st) || !PrivateLock.IsPrivate(st, Posix.Geteuid())) return null;
-        using var h = dir.OpenExisting(name, write: false, out _);
-        if (h is null) return null;
-        var buf = new byte[128];
-        int n = RandomAccess.Read(h, buf, 0);
-        return System.Text.Encoding.ASCII.GetString(buf, 0, n);
+        return ArchiveScanner.ReadSmallFile(dir, name, 128) is { } bytes ? System.Text.Encoding.ASCII.GetString(bytes) : null;
     }
 
     private static void Write(SafeDirectory dir, KeptUsage usage) =>
