@@ -5,7 +5,7 @@ namespace CoreDump.Cdm;
 /// <summary>cdm's log lines are collected while the crashed process waits and written only after stdin is
 /// closed. Each line is one append (see <see cref="AppendFileSink"/>): no lock that another user could hold
 /// is ever waited on, so writing the log always ends.</summary>
-public sealed class CaptureLog
+internal sealed class CaptureLog
 {
     private readonly List<(bool Warning, string Text)> _lines = [];
 

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using CoreDump.Archive;
-using CoreDump.Capture;
-using CoreDump.Config;
+using CoreDump.Cdm.Archive;
+using CoreDump.Cdm.Intake;
+using CoreDump.Cdm.Policy;
+using CoreDump.Cdm.Publish;
+using CoreDump.Cdm.Slots;
 using CoreDump.Metadata;
-using CoreDump.Native;
 using CoreDump.Naming;
+using CoreDump.Native;
 using CoreDump.Store;
 
 namespace CoreDump.Cdm;
@@ -14,7 +16,7 @@ namespace CoreDump.Cdm;
 /// <summary>One capture, from the kernel's pipe to a published archive and its marker. The head of the
 /// stream (the core's notes) is read first, so the directory, the crash-loop budget and the slot all belong
 /// to the identity the kernel recorded. A crash that is not stored with its core leaves a drop record.</summary>
-public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyList<string> configWarnings, CaptureLog log)
+internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyList<string> configWarnings, CaptureLog log)
 {
     public const string Version = "0.1.0";
     private readonly Stopwatch _clock = Stopwatch.StartNew();

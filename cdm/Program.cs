@@ -1,6 +1,9 @@
-using CoreDump.Capture;
 using CoreDump.Cdm;
-using CoreDump.Config;
+using CoreDump.Cdm.Archive;
+using CoreDump.Cdm.Intake;
+using CoreDump.Cdm.Policy;
+using CoreDump.Cdm.Publish;
+using CoreDump.Cdm.Slots;
 using CoreDump.Native;
 
 // cdm: the kernel's core_pattern pipe helper. Never writes to the console: fds 1 and 2 may be anything.

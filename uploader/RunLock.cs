@@ -5,7 +5,7 @@ namespace CoreDump.Uploader;
 
 /// <summary>flock on &lt;state_dir&gt;/uploader.lock keeps two runs (and retry) apart. The kernel drops it
 /// when the process dies, so a killed run never blocks the next one.</summary>
-public sealed class RunLock : IDisposable
+internal sealed class RunLock : IDisposable
 {
     private int fd;
 

@@ -1,8 +1,9 @@
 using CoreDump.Store;
-using CoreDump.Upload;
+using CoreDump.Uploader.Analysis;
 using CoreDump.Uploader.Config;
 using CoreDump.Uploader.Delivery;
-using CoreDump.Uploader.Processing;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 using Serilog;
 
 namespace CoreDump.Uploader;
@@ -10,13 +11,13 @@ namespace CoreDump.Uploader;
 /// <summary>What a pass does: analysis reads untrusted cores and needs no network; delivery needs the
 /// network and never opens a core or runs gdb. `run` does both, analysis first.</summary>
 [Flags]
-public enum PassPhases { Analyze = 1, Deliver = 2, Both = Analyze | Deliver }
+internal enum PassPhases { Analyze = 1, Deliver = 2, Both = Analyze | Deliver }
 
 /// <summary>One bounded pass over every state on disk (the seed's NOTES): make reports for pending archives
 /// (and for processed ones whose report is missing), then deliver processed reports in the seed's order.
 /// Every archive is handled in isolation: whatever goes wrong with one (any exception, malformed input) is
 /// recorded in its marker (last_error and a backoff) and the pass goes on with the next.</summary>
-public sealed class RunPass(UploaderConfig config, ILogger log, PassPhases phases = PassPhases.Both)
+internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases phases = PassPhases.Both)
 {
     private readonly RunSummary summary = new();
     private readonly DateTimeOffset deadline = DateTimeOffset.UtcNow.AddSeconds(config.RunTimeoutSeconds);
@@ -153,7 +154,7 @@ public sealed class RunPass(UploaderConfig config, ILogger log, PassPhases phase
 
     private async Task DeliverOneAsync(IReadOnlyList<IDeliveryTarget> targets, ArchiveRef a, SafeDirectory dir, MarkerStore store, CancellationToken ct)
     {
-        byte[]? bytes = ArchiveScanner.ReadSmallFile(dir, a.FileName + StateFiles.ReportSuffix, 64 << 20);
+        byte[]? bytes = dir.ReadSmall(a.FileName + StateFiles.ReportSuffix, 64 << 20);
         if (bytes is null) { summary.Failed++; RecordFailure(store, a.Marker, "delivery: the report file cannot be read", null); return; }
         string text = System.Text.Encoding.UTF8.GetString(bytes);
         string id = a.Marker.ReportId ?? ReportIdOf(text) ?? ReportId.Derive(a.Daemon, a.Name.Slot, a.Name.UnixTime, a.Size, null);

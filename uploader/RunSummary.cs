@@ -1,7 +1,7 @@
 namespace CoreDump.Uploader;
 
 /// <summary>The counts of one pass, printed as one line.</summary>
-public sealed class RunSummary
+internal sealed class RunSummary
 {
     public int Processed, Submitted, Failed, Rejected, Waiting, Skipped;
     public bool TimeLimitReached;

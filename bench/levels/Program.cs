@@ -4,7 +4,7 @@
 // (an oracle that knows every chunk's outcome), all against the whole core's `gzip -1` size.
 // Usage: levels CORE GZIP1_BYTES [CORE GZIP1_BYTES ...]
 using System.Diagnostics;
-using CoreDump.Archive;
+using CoreDump.Cdm.Archive;
 
 const int Chunk = ChunkedGzipWriter.DefaultChunkSize;
 int[] levels = [0, 1, 2, 3, 4];

@@ -11,7 +11,7 @@ using Serilog.Formatting.Display;
 namespace CoreDump.Logging;
 
 /// <summary>Serilog to a size-bounded file, never to the console (cdm's fds 1 and 2 may be anything).</summary>
-public static class FileLog
+internal static class FileLog
 {
     public const long MaxBytes = 4 << 20;
     /// <summary>The log and its rolled copies <c>path.1</c> … <c>path.(KeptFiles-1)</c>.</summary>
@@ -35,7 +35,7 @@ public static class FileLog
 /// the program's own user: nobody else can open it, so nobody else can hold it. Even so the wait is bounded
 /// (<see cref="FileLog.LockWait"/>): after it the event is written anyway. Nothing here touches a shared
 /// temporary directory (Serilog's shared file sink would use a named mutex under /tmp/.dotnet).</summary>
-public sealed class AppendFileSink(string path, ITextFormatter formatter) : ILogEventSink
+internal sealed class AppendFileSink(string path, ITextFormatter formatter) : ILogEventSink
 {
     private readonly object _gate = new();
     private bool _dirReady, _lockGaveUp;

@@ -4,7 +4,7 @@ namespace CoreDump.Metadata;
 
 /// <summary>The metadata.json member of every archive (docs/archive-layout.md). Written last, when the
 /// capture's outcome is known.</summary>
-public sealed record CaptureMetadata
+internal sealed record CaptureMetadata
 {
     public int FormatVersion { get; init; } = 1;
     public string CdmVersion { get; init; } = "";
@@ -63,4 +63,4 @@ public sealed record CaptureMetadata
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CaptureMetadata))]
-public sealed partial class MetadataJsonContext : JsonSerializerContext;
+internal sealed partial class MetadataJsonContext : JsonSerializerContext;

@@ -6,7 +6,7 @@ namespace CoreDump.Naming;
 /// inside it, and the hidden temporary a capture writes before it is published. A drop record (a crash
 /// stored without its core) is &lt;daemon&gt;.&lt;count&gt;.&lt;unixtime&gt;.drop.tar.gz: its own slots
 /// (maxdrop), never counted as or confused with a core archive's.</summary>
-public readonly record struct ArchiveName(string Daemon, int Slot, long UnixTime, bool Drop = false)
+internal readonly record struct ArchiveName(string Daemon, int Slot, long UnixTime, bool Drop = false)
 {
     public const string Suffix = ".core.tar.gz";
     public const string DropSuffix = ".drop.tar.gz";

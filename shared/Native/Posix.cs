@@ -5,7 +5,7 @@ namespace CoreDump.Native;
 
 /// <summary>The one place where CoreDump talks to libc directly: *at() calls relative to verified
 /// directory descriptors (so no path component can be swapped for a symlink), flock, fsync, pipe size.</summary>
-public static partial class Posix
+internal static partial class Posix
 {
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
         O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000;

@@ -2,9 +2,9 @@ namespace CoreDump.Store;
 
 /// <summary>corewatcher's states, kept as one marker file beside each archive (docs/markers.md).
 /// A marker moves between states only by rename(2), so exactly one exists at any time.</summary>
-public enum ArchiveState { Pending, Processed, Submitted, Rejected }
+internal enum ArchiveState { Pending, Processed, Submitted, Rejected }
 
-public static class StateFiles
+internal static class StateFiles
 {
     public const string ReportSuffix = ".report";
 

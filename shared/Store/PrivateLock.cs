@@ -6,7 +6,7 @@ namespace CoreDump.Store;
 /// effective uid, not a symlink), waited for at most a bounded time. A lock file that someone else owns or
 /// that others may open is never used: another user could hold it for ever. Callers go on without the lock
 /// when <see cref="Take"/> returns null, so no lock can stall them.</summary>
-public sealed class PrivateLock : IDisposable
+internal sealed class PrivateLock : IDisposable
 {
     private int _fd;
 

@@ -1,11 +1,11 @@
-using CoreDump.Native;
 using Microsoft.Win32.SafeHandles;
+using CoreDump.Native;
 
 namespace CoreDump.Store;
 
 /// <summary>An open, verified directory: every file operation below it goes through *at() calls on this
 /// descriptor with O_NOFOLLOW, so a path swapped for a symlink after the check cannot redirect a write.</summary>
-public sealed class SafeDirectory : IDisposable
+internal sealed class SafeDirectory : IDisposable
 {
     public int Fd { get; private set; }
     public string Path { get; }
@@ -97,6 +97,28 @@ public sealed class SafeDirectory : IDisposable
         if (fd < 0) return null;
         if (!Posix.TryFstat(fd, out var st) || !st.IsRegular) { Posix.Close(fd); errno = 21; return null; }
         return Posix.Handle(fd);
+    }
+
+    /// <summary>At most <paramref name="max"/> bytes of a small file (a marker, a counter); null when it
+    /// cannot be opened or read. Opened with O_NOFOLLOW, so a planted link reads as missing.</summary>
+    public byte[]? ReadSmall(string name, int max)
+    {
+        using var h = OpenExisting(name, write: false, out _);
+        if (h is null) return null;
+        long size = Posix.TryFstat((int)h.DangerousGetHandle(), out var st) ? st.Size : max;
+        var buf = new byte[(int)Math.Min(Math.Max(size, 0), max)];
+        int n = 0;
+        try
+        {
+            while (n < buf.Length)
+            {
+                int r = RandomAccess.Read(h, buf.AsSpan(n), n);
+                if (r <= 0) break;
+                n += r;
+            }
+        }
+        catch (IOException) { return null; }
+        return buf[..n];
     }
 
     public bool IsRegularFile(string name) => Posix.TryLStatAt(Fd, name, out var st) && st.IsRegular;

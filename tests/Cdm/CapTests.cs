@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using CoreDump.Capture;
+using CoreDump.Cdm.Intake;
+using CoreDump.Cdm.Policy;
 
 namespace CoreDump.Tests.Cdm;
 
@@ -34,13 +35,13 @@ public class CapTests
     [Test]
     public void DefaultsCapSizeAndTime()
     {
-        var d = CoreDump.Config.CoreFileConfig.Defaults;
+        var d = CoreDump.Cdm.Policy.CoreFileConfig.Defaults;
         Assert.That(d.MaxCoreSize, Is.EqualTo(32L << 30));
         Assert.That(d.MaxCaptureTime, Is.EqualTo(60));
-        var off = CoreDump.Config.CoreFileConfigParser.Parse("maxcoresize=0\nmaxcapturetime=0\n");
+        var off = CoreDump.Cdm.Policy.CoreFileConfigParser.Parse("maxcoresize=0\nmaxcapturetime=0\n");
         Assert.That((off.Config.MaxCoreSize, off.Config.MaxCaptureTime), Is.EqualTo((0L, 0)));
         Assert.That(off.Warnings, Is.Empty);
-        var bad = CoreDump.Config.CoreFileConfigParser.Parse("maxcapturetime=-5\n");
+        var bad = CoreDump.Cdm.Policy.CoreFileConfigParser.Parse("maxcapturetime=-5\n");
         Assert.That(bad.Config.MaxCaptureTime, Is.EqualTo(60));
         Assert.That(bad.Warnings.Single(), Does.Contain("bad value \"-5\" for maxcapturetime; keeping 60"));
     }

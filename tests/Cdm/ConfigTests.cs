@@ -27,8 +27,8 @@ public class ConfigTests
     {
         // the default corepath (/var/core) must not be touched by tests: point CDM_CONFIG at a file that is
         // missing only after a first capture proved the path; here we check the parser's own report instead
-        var parsed = CoreDump.Config.CoreFileConfigParser.Parse(null);
-        Assert.That(parsed.Config, Is.EqualTo(CoreDump.Config.CoreFileConfig.Defaults));
+        var parsed = CoreDump.Cdm.Policy.CoreFileConfigParser.Parse(null);
+        Assert.That(parsed.Config, Is.EqualTo(CoreDump.Cdm.Policy.CoreFileConfig.Defaults));
         Assert.That(parsed.Config.MaxCore, Is.EqualTo(1));
         Assert.That(parsed.Config.CorePath, Is.EqualTo("/var/core"));
     }

@@ -1,3 +1,5 @@
+using CoreDump.Cdm.Intake;
+using CoreDump.Cdm.Slots;
 using CoreDump.Naming;
 
 namespace CoreDump.Tests.Stress;

@@ -4,7 +4,7 @@ using CoreDump.Metadata;
 namespace CoreDump.Tests.Support;
 
 /// <summary>Verifies archives with the real gzip and GNU tar.</summary>
-public sealed class ArchiveCheck
+internal sealed class ArchiveCheck
 {
     public string Archive { get; }
     public string ExtractDir { get; }

@@ -3,7 +3,7 @@ namespace CoreDump.Tests.Support;
 /// <summary>Real crashes of a real program the tests compile. The machine's core_pattern is "core", so a
 /// crash with RLIMIT_CORE raised in a private directory leaves a real kernel-written core there; nothing
 /// about the kernel's settings is changed.</summary>
-public static class Crashes
+internal static class Crashes
 {
     private static readonly Lazy<string> Binary = new(Compile);
 
@@ -16,7 +16,7 @@ public static class Crashes
 
         /// <summary>The daemon directory cdm files this crash under (as root, initial namespaces): the test
         /// program is not in a system directory, so its name carries the hash of its path.</summary>
-        public string Daemon => CoreDump.Naming.DaemonIdentity.DirectoryName(
+        public string Daemon => CoreDump.Cdm.Intake.DaemonIdentity.DirectoryName(
             System.Text.Encoding.UTF8.GetBytes(Name.Length > 15 ? Name[..15] : Name), 0, Exe, false);
     }
 
@@ -25,7 +25,7 @@ public static class Crashes
 
     /// <summary>The directory of input that is not an ELF core (identity unverified: %e, no uid, no executable).</summary>
     public static string UnverifiedDaemon(string name) =>
-        CoreDump.Naming.DaemonIdentity.DirectoryName(System.Text.Encoding.UTF8.GetBytes(name), null, null, false);
+        CoreDump.Cdm.Intake.DaemonIdentity.DirectoryName(System.Text.Encoding.UTF8.GetBytes(name), null, null, false);
 
     /// <summary>Crashes the test program in a new directory; returns the kernel's core file.</summary>
     public static Crash Make(string mode = "segv", string? name = null)

@@ -4,7 +4,7 @@ namespace CoreDump.Tests.Support;
 
 /// <summary>Runs the published cdm the way the kernel does: empty environment (only the test's config
 /// override), cwd /, fds 1 and 2 closed, the core on stdin, arguments as raw bytes.</summary>
-public static class KernelLike
+internal static class KernelLike
 {
     private const string Script =
         "n=\"$(printf \"$4\"; echo x)\"; n=\"${n%x}\"; cfg=\"$1\"; osr=\"$2\"; cdm=\"$3\"; core=\"$5\"; shift 5; " +

@@ -1,6 +1,6 @@
 namespace CoreDump.Tests.Support;
 
-public static class Paths
+internal static class Paths
 {
     public static string RepoRoot { get; } = FindRoot();
 

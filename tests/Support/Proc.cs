@@ -2,10 +2,10 @@ using System.Diagnostics;
 
 namespace CoreDump.Tests.Support;
 
-public sealed record ProcResult(int ExitCode, string Stdout, string Stderr);
+internal sealed record ProcResult(int ExitCode, string Stdout, string Stderr);
 
 /// <summary>Runs real processes for the tests.</summary>
-public static class Proc
+internal static class Proc
 {
     public static ProcResult Run(string file, IEnumerable<string> args, string? cwd = null, string? stdinFile = null,
         IDictionary<string, string>? env = null, int timeoutMs = 120_000)

@@ -1,7 +1,7 @@
 namespace CoreDump.Tests.Support;
 
 /// <summary>A private temporary tree: corepath, config, log, os-release. Removed on dispose.</summary>
-public sealed class TempRoot : IDisposable
+internal sealed class TempRoot : IDisposable
 {
     public string Dir { get; }
     public string CorePath => Path.Combine(Dir, "core");

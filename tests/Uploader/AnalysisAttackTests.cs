@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
-using CoreDump.Upload;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Tests.Uploader;
 

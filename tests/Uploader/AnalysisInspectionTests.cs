@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
-using CoreDump.Analysis;
+using CoreDump.Uploader.Analysis;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Tests.Uploader;
 

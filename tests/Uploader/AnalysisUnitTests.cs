@@ -1,5 +1,7 @@
-using CoreDump.Analysis;
-using CoreDump.Upload;
+using CoreDump.Uploader.Analysis;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Tests.Uploader;
 

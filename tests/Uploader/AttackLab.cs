@@ -6,7 +6,7 @@ namespace CoreDump.Tests.Uploader;
 /// /var/tmp (visible inside the analysis sandbox, unlike /tmp), the attack programs compiled into it with the
 /// payload path pointing into it, and real kernel-written cores of their crashes (RLIMIT_CORE raised in a
 /// private cwd; the machine's core_pattern is "core" and is never changed).</summary>
-public sealed class AttackLab : IDisposable
+internal sealed class AttackLab : IDisposable
 {
     public string Dir { get; }
     public string Payload => Path.Combine(Dir, "pwned");

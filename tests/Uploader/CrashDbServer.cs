@@ -8,7 +8,7 @@ namespace CoreDump.Tests.Uploader;
 /// <summary>A real HTTP crash database on 127.0.0.1 for the tests: records every request (idempotency key,
 /// the multipart body), honours the key (a duplicate is answered 200 but not stored again) and answers
 /// as the test scripts it: a status, a Retry-After, or a stall.</summary>
-public sealed class CrashDbServer : IDisposable
+internal sealed class CrashDbServer : IDisposable
 {
     public sealed record Request(string? IdempotencyKey, string ContentType, string Body, string? Authorization, int AnsweredStatus);
     public sealed record Answer(int Status, string? RetryAfter = null, TimeSpan? Stall = null, bool StoreBeforeStall = false);

@@ -1,25 +1,27 @@
 using CoreDump.Store;
-using CoreDump.Upload;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Tests.Uploader;
 
 [TestFixture]
 public class DeliveryUnitTests
 {
-    [TestCase(200, DeliveryVerdict.Delivered)]
-    [TestCase(201, DeliveryVerdict.Delivered)]
-    [TestCase(204, DeliveryVerdict.Delivered)]
-    [TestCase(301, DeliveryVerdict.Reject)]
-    [TestCase(400, DeliveryVerdict.Reject)]
-    [TestCase(401, DeliveryVerdict.Reject)]
-    [TestCase(404, DeliveryVerdict.Reject)]
-    [TestCase(409, DeliveryVerdict.Reject)]
-    [TestCase(408, DeliveryVerdict.Retry)]
-    [TestCase(429, DeliveryVerdict.Retry)]
-    [TestCase(500, DeliveryVerdict.Retry)]
-    [TestCase(503, DeliveryVerdict.Retry)]
-    public void Status_is_classified(int status, DeliveryVerdict expected) =>
-        Assert.That(DeliveryRules.Classify(status), Is.EqualTo(expected));
+    [TestCase(200, "Delivered")]
+    [TestCase(201, "Delivered")]
+    [TestCase(204, "Delivered")]
+    [TestCase(301, "Reject")]
+    [TestCase(400, "Reject")]
+    [TestCase(401, "Reject")]
+    [TestCase(404, "Reject")]
+    [TestCase(409, "Reject")]
+    [TestCase(408, "Retry")]
+    [TestCase(429, "Retry")]
+    [TestCase(500, "Retry")]
+    [TestCase(503, "Retry")]
+    public void Status_is_classified(int status, string expected) =>
+        Assert.That(DeliveryRules.Classify(status).ToString(), Is.EqualTo(expected));
 
     [Test]
     public void Servers_combine_first_success_wins_and_reject_only_when_all_refuse()

@@ -1,4 +1,6 @@
-using CoreDump.Upload;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 using Answer = CoreDump.Tests.Uploader.CrashDbServer.Answer;
 
 namespace CoreDump.Tests.Uploader;

@@ -1,4 +1,6 @@
 using System.Text;
+using CoreDump.Cdm.Intake;
+using CoreDump.Cdm.Slots;
 using CoreDump.Naming;
 
 namespace CoreDump.Tests.Uploader;

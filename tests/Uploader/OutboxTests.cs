@@ -1,4 +1,6 @@
-using CoreDump.Upload;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Tests.Uploader;
 

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Text.Json;
-using CoreDump.Upload;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Tests.Uploader;
 
 /// <summary>A private tree for the real uploader: cdm's corepath (TempRoot), an uploader config, outbox,
 /// state dir and log, all under the temp root.</summary>
-public sealed class UploaderEnv : IDisposable
+internal sealed class UploaderEnv : IDisposable
 {
     public TempRoot Root { get; } = new(maxcore: 20);
     public string ConfigFile => Path.Combine(Root.Dir, "uploader.toml");

@@ -5,7 +5,7 @@ using Serilog;
 namespace CoreDump.Uploader.Commands;
 
 /// <summary>What every command needs: the configuration (or the reason it is unusable) and the log.</summary>
-public sealed class UploaderContext
+internal sealed class UploaderContext
 {
     public UploaderConfig Config { get; }
     public List<string> Warnings { get; }

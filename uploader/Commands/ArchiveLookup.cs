@@ -1,9 +1,11 @@
-using CoreDump.Upload;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 
 /// <summary>Finds the archive an admin named: a path, a file name, or a report id (or a prefix of ≥ 6 hex digits).</summary>
-public static class ArchiveLookup
+internal static class ArchiveLookup
 {
     public static ArchiveRef? Find(string corePath, string what, out string? error)
     {

@@ -1,14 +1,13 @@
 using System.CommandLine;
-using CoreDump.Analysis;
-using CoreDump.Uploader.Processing;
-using CoreDump.Uploader.Sandbox;
+using CoreDump.Uploader.Analysis;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 
 /// <summary>`uploader debug ARCHIVE`: extracts the core into a private temporary folder and opens gdb on it
 /// interactively (commands come from the terminal, or from stdin), in the same sandbox and with the same
 /// auto-load and build-id rules as `run`; the folder is removed afterwards.</summary>
-public static class DebugCommand
+internal static class DebugCommand
 {
     public static Command Create(Option<string?> configOption)
     {

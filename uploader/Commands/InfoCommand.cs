@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Text;
 using CoreDump.Store;
-using CoreDump.Upload;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 
 /// <summary>`uploader info ARCHIVE`: the state, bookkeeping and report of one archive.</summary>
-public static class InfoCommand
+internal static class InfoCommand
 {
     public static Command Create(Option<string?> configOption)
     {

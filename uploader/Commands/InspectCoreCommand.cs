@@ -1,6 +1,7 @@
 using System.CommandLine;
-using CoreDump.Analysis;
 using CoreDump.Native;
+using CoreDump.Uploader.Analysis;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 
@@ -8,7 +9,7 @@ namespace CoreDump.Uploader.Commands;
 /// inside the analysis sandbox, as the analysis uid, so the core's program headers and notes and each candidate
 /// executable's ELF notes are never parsed by root. Prints one JSON document (<see cref="CoreInspection"/>) and
 /// exits 0, also for malformed input (the JSON says why); only an unexpected failure exits non-zero.</summary>
-public static class InspectCoreCommand
+internal static class InspectCoreCommand
 {
     public const string Name = "inspect-core";
 

@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using CoreDump.Upload;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 
 /// <summary>`uploader list [--daemon D] [--state S] [--signature SIG] [--json]`.</summary>
-public static class ListCommand
+internal static class ListCommand
 {
     public static Command Create(Option<string?> configOption)
     {

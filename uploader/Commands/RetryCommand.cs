@@ -1,13 +1,15 @@
 using System.CommandLine;
 using CoreDump.Store;
-using CoreDump.Upload;
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 
 /// <summary>`uploader retry [ARCHIVE...] [--rejected]`: clears the backoff so the next run tries again now.
 /// The failure count stays, so reports that failed still queue behind new ones. --rejected also returns
 /// rejected reports to processed.</summary>
-public static class RetryCommand
+internal static class RetryCommand
 {
     public static Command Create(Option<string?> configOption)
     {

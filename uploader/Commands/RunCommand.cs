@@ -1,5 +1,6 @@
 using System.CommandLine;
-using CoreDump.Uploader.Processing;
+using CoreDump.Uploader.Analysis;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 
@@ -9,7 +10,7 @@ namespace CoreDump.Uploader.Commands;
 /// (archives and deliveries that failed are recorded in their markers and wait for a later run), 74 when a
 /// directory under corepath could not be read, 75 when another run holds the lock or on SIGTERM/SIGINT,
 /// 73 when the state directory is unusable, 78 when the configuration or work_dir is refused.</summary>
-public static class RunCommand
+internal static class RunCommand
 {
     public static Command Create(Option<string?> configOption) =>
         Create(configOption, "run", "One pass: make reports for new crashes, then deliver waiting reports (analyze + deliver)", PassPhases.Both);

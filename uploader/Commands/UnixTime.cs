@@ -4,7 +4,7 @@ namespace CoreDump.Uploader.Commands;
 
 /// <summary>Unix times from markers and file names are data from disk: one out of DateTimeOffset's range
 /// is shown as its number instead of stopping the command.</summary>
-public static class UnixTime
+internal static class UnixTime
 {
     public static string Format(long seconds, string format) =>
         seconds is >= -62135596800 and <= 253402300799

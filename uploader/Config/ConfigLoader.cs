@@ -1,11 +1,12 @@
+using CoreDump.Uploader.Analysis;
 using Tomlyn;
 
 namespace CoreDump.Uploader.Config;
 
 /// <summary>A configuration the uploader refuses to run with (exit 78, EX_CONFIG).</summary>
-public sealed class ConfigException(string message) : Exception(message);
+internal sealed class ConfigException(string message) : Exception(message);
 
-public static class ConfigLoader
+internal static class ConfigLoader
 {
     public const string DefaultPath = "/etc/cdm/uploader.toml";
 
@@ -43,7 +44,7 @@ public static class ConfigLoader
         Need(c.GdbTimeoutSeconds is > 0 and <= 86400, "gdb_timeout_seconds must be 1..86400");
         Need(c.RunTimeoutSeconds is > 0 and <= 86400, "run_timeout_seconds must be 1..86400");
         Need(c.KeepFreeBytes >= 0, "keep_free_bytes must be >= 0");
-        Need(CoreDump.Analysis.AnalysisIdentity.RefusalOf(c.AnalysisUser) is null, $"analysis_user: {CoreDump.Analysis.AnalysisIdentity.RefusalOf(c.AnalysisUser)}");
+        Need(AnalysisIdentity.RefusalOf(c.AnalysisUser) is null, $"analysis_user: {AnalysisIdentity.RefusalOf(c.AnalysisUser)}");
         Need(c.AnalysisMemoryBytes >= 64L << 20, "analysis_memory_bytes must be at least 67108864 (64 MiB)");
         Need(c.AnalysisCpuSeconds is > 0 and <= 86400, "analysis_cpu_seconds must be 1..86400");
         Need(c.AnalysisMaxProcesses is > 0 and <= 65536, "analysis_max_processes must be 1..65536");

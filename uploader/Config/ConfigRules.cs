@@ -4,7 +4,7 @@ namespace CoreDump.Uploader.Config;
 
 /// <summary>The configuration rules that protect data and secrets, as pure decisions (no I/O): each returns
 /// the reason a value is refused, or null.</summary>
-public static class ConfigRules
+internal static class ConfigRules
 {
     /// <summary>work_dir is emptied at the start of every analysis, so it must not be /, must not be, lie inside
     /// or contain corepath or the outbox, and must not be or contain the log folder, the state folder (it may

@@ -5,7 +5,7 @@ using Tomlyn.Serialization;
 namespace CoreDump.Uploader.Config;
 
 /// <summary>/etc/cdm/uploader.toml (docs/uploader.md). Keys are snake_case; unknown keys land in Extra.</summary>
-public sealed class UploaderConfig
+internal sealed class UploaderConfig
 {
     public string Corepath { get; set; } = "/var/core";
     public string Outbox { get; set; } = "/var/lib/cdm/outbox";
@@ -51,7 +51,7 @@ public sealed class UploaderConfig
         (Extra?.Keys ?? Enumerable.Empty<string>()).Concat(Server.SelectMany((s, i) => (s.Extra?.Keys ?? Enumerable.Empty<string>()).Select(k => $"server[{i}].{k}")));
 }
 
-public sealed class ServerConfig
+internal sealed class ServerConfig
 {
     [TomlRequired] public string Url { get; set; } = "";
     /// <summary>"Name: value", e.g. "Authorization: Bearer abc".</summary>

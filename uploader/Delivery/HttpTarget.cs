@@ -1,14 +1,15 @@
 using System.Net;
 using System.Net.Http.Headers;
-using CoreDump.Upload;
 using CoreDump.Uploader.Config;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Delivery;
 
 /// <summary>A crashdb server: POST multipart/form-data with the report in the field "crash" (as corewatcher's
 /// crashdb expects), "Idempotency-Key: &lt;report id&gt;", and optionally the archive in the field "archive".
 /// TLS certificates are verified (the default handler; nothing overrides it). Redirects are not followed.</summary>
-public sealed class HttpTarget(IHttpClientFactory factory, string clientName, ServerConfig server) : IDeliveryTarget
+internal sealed class HttpTarget(IHttpClientFactory factory, string clientName, ServerConfig server) : IDeliveryTarget
 {
     public string Name => server.Url;
 

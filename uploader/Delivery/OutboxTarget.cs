@@ -1,7 +1,8 @@
 using System.Text;
 using CoreDump.Native;
 using CoreDump.Store;
-using CoreDump.Upload;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Delivery;
 
@@ -9,7 +10,7 @@ namespace CoreDump.Uploader.Delivery;
 /// &lt;outbox&gt;/&lt;report id&gt;.report, which counts as delivered. The outbox is bounded
 /// (outbox_max_bytes) and leaves free space on its filesystem (outbox_keep_free_bytes): beyond either,
 /// delivery is a retryable failure and nothing is ever deleted to make room.</summary>
-public sealed class OutboxTarget(string outbox, long maxBytes, long keepFreeBytes) : IDeliveryTarget
+internal sealed class OutboxTarget(string outbox, long maxBytes, long keepFreeBytes) : IDeliveryTarget
 {
     public string Name => "outbox " + outbox;
 
@@ -36,7 +37,7 @@ public sealed class OutboxTarget(string outbox, long maxBytes, long keepFreeByte
 }
 
 /// <summary>Whether one more report fits the outbox's bounds (a pure decision).</summary>
-public static class OutboxBounds
+internal static class OutboxBounds
 {
     /// <param name="heldBytes">bytes of the files already in the outbox (not counting one this report replaces)</param>
     /// <param name="freeBytes">free bytes on the outbox's filesystem</param>

@@ -1,12 +1,12 @@
 using System.Net;
-using CoreDump.Uploader.Config;
 using Microsoft.Extensions.DependencyInjection;
+using CoreDump.Uploader.Config;
 
 namespace CoreDump.Uploader.Delivery;
 
 /// <summary>Builds the delivery targets from the configuration: one named HttpClient per [[server]]
 /// (IHttpClientFactory), or the outbox when no server is configured.</summary>
-public sealed class Targets : IDisposable
+internal sealed class Targets : IDisposable
 {
     private readonly ServiceProvider? provider;
     public IReadOnlyList<IDeliveryTarget> All { get; }

@@ -1,0 +1,184 @@
+using Microsoft.Win32.SafeHandles;
+using CoreDump.Cdm.Intake;
+using CoreDump.Cdm.Policy;
+using CoreDump.Cdm.Slots;
+using CoreDump.Naming;
+using CoreDump.Native;
+using CoreDump.Store;
+
+namespace CoreDump.Cdm.Archive;
+
+internal sealed class DiskLimitException(string reason) : IOException(reason);
+
+/// <summary>Applies <see cref="DiskGuardPolicy"/> to the real filesystem: before a capture starts and every
+/// few MiB while it streams. Nothing is evicted to make room (docs/config.md). Usage of all archives is
+/// looked at only when maxuse is set, and then through the kept total (<see cref="KeptUsage"/>).</summary>
+internal sealed class DiskGuard
+{
+    /// <summary>Longest wait for the kept total's lock (held by other captures only, for a rescan at most).</summary>
+    public static readonly TimeSpan UsageLockWait = TimeSpan.FromSeconds(5);
+
+    private readonly CoreFileConfig _config;
+    private readonly SafeDirectory _corepath;
+    private readonly SafeFileHandle _temp;
+    private readonly long _replaced;
+    private long _usage;
+    private bool _usageExact;
+
+    public DiskGuard(CoreFileConfig config, SafeDirectory corepath, SafeFileHandle temp, long usage, bool usageExact = true, long replaced = 0)
+    {
+        (_config, _corepath, _temp, _usage, _usageExact, _replaced) = (config, corepath, temp, usage, usageExact, replaced);
+    }
+
+    /// <summary>The guard for a capture into <paramref name="daemon"/>'s <paramref name="slot"/>. With maxuse=0
+    /// nothing under corepath is listed; otherwise the kept total is read (rescanned when stale) and the
+    /// archive this capture will replace is left out.</summary>
+    public static DiskGuard Open(CoreFileConfig config, SafeDirectory corepath, SafeFileHandle temp, string daemon, int slot)
+    {
+        if (config.MaxUse <= 0) return new DiskGuard(config, corepath, temp, 0);
+        long replaced = SlotBytes(corepath, daemon, slot);
+        var (total, exact) = ReadOrRescan(corepath, forceRescan: false);
+        return new DiskGuard(config, corepath, temp, Math.Max(0, total - replaced), exact, replaced);
+    }
+
+    /// <summary>Bytes of published archives under corepath, leaving out the slot this capture will replace
+    /// (a full scan: only for a rescan of the kept total).</summary>
+    public static long MeasureUsage(SafeDirectory corepath, string daemon, int slot)
+    {
+        long total = 0;
+        foreach (var d in corepath.List().Where(DaemonName.LooksSafe))
+        {
+            using var dir = corepath.OpenChild(d, 0, create: false, out _);
+            if (dir is null) continue;
+            foreach (var f in dir.List())
+            {
+                if (ArchiveName.Parse(f, d) is not { } a || (d == daemon && a.Slot == slot && !a.Drop)) continue;
+                if (dir.TryStat(f, out var st) && st.IsRegular) total += st.Size;
+            }
+        }
+        return total;
+    }
+
+    /// <summary>Most bytes that can reach the archive after a check and before the next one: the chunks in
+    /// flight, the one being filled, and one check interval of input (stored chunks grow by under 0.1%).</summary>
+    public const long InFlightBound = (ChunkedGzipWriter.MaxInFlight + 2L) * ChunkedGzipWriter.DefaultChunkSize + GuardedInput.Interval;
+
+    /// <param name="bytesRead">input read so far: nothing beyond it can be pending</param>
+    public void Check(long bytesRead = 0)
+    {
+        if (!Posix.TryFstatVfs(_corepath.Fd, out var vfs)) return;
+        long fsSize = (long)(vfs.Blocks * vfs.FragmentSize), available = (long)(vfs.BlocksAvailable * vfs.FragmentSize);
+        long written = Posix.TryFstat((int)_temp.DangerousGetHandle(), out var st) ? st.Blocks * 512 : 0;
+        long pending = Math.Min(bytesRead, InFlightBound) + GuardedInput.Interval;
+        var reason = DiskGuardPolicy.Check(_config, fsSize, available, _usage, written, pending);
+        if (reason is not null && !_usageExact)
+        {
+            // The kept total would refuse: make sure with a rescan (archives removed by the uploader or an
+            // administrator leave it too high), then decide again.
+            var (total, _) = ReadOrRescan(_corepath, forceRescan: true);
+            (_usage, _usageExact) = (Math.Max(0, total - _replaced), true);
+            reason = DiskGuardPolicy.Check(_config, fsSize, available, _usage, written, pending);
+        }
+        if (reason is not null) throw new DiskLimitException(reason);
+    }
+
+    /// <summary>Adds a published archive of <paramref name="archiveBytes"/> to the kept total (minus the
+    /// archive it replaced). Only with maxuse set; best effort: a rescan repairs what is missed.</summary>
+    public void Published(long archiveBytes)
+    {
+        if (_config.MaxUse <= 0) return;
+        using var held = PrivateLock.Take(_corepath.Fd, KeptUsage.LockName, UsageLockWait);
+        if (held is null) return;
+        if (KeptUsage.Parse(ReadSmall(_corepath, KeptUsage.FileName)) is not { } kept) return;
+        Write(_corepath, kept.Add(archiveBytes, _replaced));
+    }
+
+    /// <summary>The kept total and whether it was just measured. Rescans (under the lock) when it is missing,
+    /// unreadable, stale or <paramref name="forceRescan"/>; without the lock in time, scans without storing.</summary>
+    private static (long Total, bool Exact) ReadOrRescan(SafeDirectory corepath, bool forceRescan)
+    {
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        using var held = PrivateLock.Take(corepath.Fd, KeptUsage.LockName, UsageLockWait);
+        if (!forceRescan && KeptUsage.Parse(ReadSmall(corepath, KeptUsage.FileName)) is { } kept && kept.IsFresh(now))
+            return (kept.Total, false);
+        long total = MeasureUsage(corepath, "", 0);
+        if (held is not null) Write(corepath, new KeptUsage(total, now));
+        return (total, true);
+    }
+
+    /// <summary>Size of the archive now in <paramref name="slot"/> of <paramref name="daemon"/> (the one a
+    /// capture replaces), listing only that daemon's directory.</summary>
+    private static long SlotBytes(SafeDirectory corepath, string daemon, int slot)
+    {
+        using var dir = corepath.OpenChild(daemon, 0, create: false, out _);
+        if (dir is null) return 0;
+        long bytes = 0;
+        foreach (var f in dir.List())
+            if (ArchiveName.Parse(f, daemon) is { Drop: false } a && a.Slot == slot && dir.TryStat(f, out var st) && st.IsRegular) bytes += st.Size;
+        return bytes;
+    }
+
+    private static string? ReadSmall(SafeDirectory dir, string name)
+    {
+        if (!dir.TryStat(name, out var st) || !PrivateLock.IsPrivate(st, Posix.Geteuid())) return null;
+        return dir.ReadSmall(name, 128) is { } bytes ? System.Text.Encoding.ASCII.GetString(bytes) : null;
+    }
+
+    private static void Write(SafeDirectory dir, KeptUsage usage) =>
+        dir.WriteAtomically(KeptUsage.FileName, System.Text.Encoding.ASCII.GetBytes(usage.Serialize()), 0x180 /* 0600 */, out _, durable: false);
+}
+
+/// <summary>The kernel's pipe with the capture's time cap (maxcapturetime, counted from cdm's start): a read
+/// waits for the pipe only until the deadline; then it reports end of stream and <see cref="CutReason"/>
+/// says why, so the core is cut there, not padded. Everything cdm reads from stdin goes through it, the
+/// head read for the core's notes included, so a stalled dump can hold the crashed process no longer.</summary>
+internal sealed class TimeCappedStdin(FileStream stdin, int maxSeconds) : ReadOnlyStream
+{
+    private readonly int _fd = (int)stdin.SafeFileHandle.DangerousGetHandle();
+    private readonly long _deadline = maxSeconds > 0 ? CdmClock.StartedAt + maxSeconds * 1000L : long.MaxValue;
+    private long _total;
+
+    public string? CutReason { get; private set; }
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (CutReason is not null || !WaitReadable()) return 0;
+        int n = stdin.Read(buffer);
+        _total += n;
+        return n;
+    }
+
+    /// <summary>False (and <see cref="CutReason"/> set) when the deadline passed before input arrived.</summary>
+    private bool WaitReadable()
+    {
+        if (_deadline == long.MaxValue) return true;
+        while (true)
+        {
+            long left = _deadline - Environment.TickCount64;
+            if (left <= 0) break;
+            int r = Posix.PollReadable(_fd, (int)Math.Min(left, int.MaxValue));
+            if (r != 0) return true; // readable, at end, or an error the read will report
+        }
+        CutReason = $"capture time above maxcapturetime ({maxSeconds} s) after {_total} bytes; cut there";
+        return false;
+    }
+}
+
+/// <summary>The core's input with the disk guard consulted every <see cref="Interval"/> bytes; the time cap's
+/// cut (<see cref="TimeCappedStdin"/>) is passed on to the archive writer.</summary>
+internal sealed class GuardedInput(Stream inner, DiskGuard guard, TimeCappedStdin? timer) : ReadOnlyStream, ICappedInput
+{
+    public const long Interval = 1 << 20;
+    private long _sinceCheck, _total;
+
+    public string? CutReason => timer?.CutReason;
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = inner.Read(buffer);
+        _sinceCheck += n;
+        _total += n;
+        if (_sinceCheck >= Interval) { _sinceCheck = 0; guard.Check(_total); }
+        return n;
+    }
+}

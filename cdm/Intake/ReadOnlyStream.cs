@@ -1,0 +1,19 @@
+namespace CoreDump.Cdm.Intake;
+
+/// <summary>A forward-only stream that is only read, like the kernel's pipe: the members such a stream does not
+/// have, in one place. Subclasses implement <see cref="Read(Span{byte})"/>.</summary>
+internal abstract class ReadOnlyStream : Stream
+{
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public abstract override int Read(Span<byte> buffer);
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}

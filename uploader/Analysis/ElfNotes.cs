@@ -1,0 +1,107 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace CoreDump.Uploader.Analysis;
+
+/// <summary>Bounded readers for the ELF structures the analysis needs from untrusted files: program headers,
+/// note segments and the GNU build-id. Every offset and size is checked before use; nothing is trusted.</summary>
+internal static class ElfNotes
+{
+    public const uint PT_LOAD = 1, PT_NOTE = 4;
+    public const uint NT_GNU_BUILD_ID = 3;
+    /// <summary>The longest note segment read (NT_FILE of a process with many mappings stays far below).</summary>
+    public const int MaxNoteBytes = 64 << 20;
+    public const int MaxProgramHeaders = 65534;
+
+    public readonly record struct ProgramHeader(uint Type, ulong Offset, ulong Vaddr, ulong FileSize, ulong MemSize);
+
+    public readonly record struct Note(uint Type, string Name, int DescOffset, int DescLength);
+
+    public static bool IsElf64Le(ReadOnlySpan<byte> p) =>
+        p.Length >= 64 && p[0] == 0x7f && p[1] == (byte)'E' && p[2] == (byte)'L' && p[3] == (byte)'F' && p[4] == 2 && p[5] == 1;
+
+    /// <summary>The program headers described by a 64-byte ELF header, read through <paramref name="read"/>
+    /// (offset, buffer → bytes read). Null when the header is not ELF64 LE or the table is implausible.</summary>
+    public static List<ProgramHeader>? ProgramHeaders(ReadOnlySpan<byte> header, Func<ulong, byte[], int> read, out string? problem)
+    {
+        problem = null;
+        if (!IsElf64Le(header)) { problem = "not an ELF64 little-endian file"; return null; }
+        ulong phoff = U64(header, 0x20);
+        int phentsize = U16(header, 0x36), phnum = U16(header, 0x38);
+        if (phnum == 0) return [];
+        // ELF64 program headers are 56 bytes; a little slack, but never a table of gigabytes
+        if (phentsize is < 56 or > 256 || phnum > MaxProgramHeaders || phoff > long.MaxValue / 2) { problem = "implausible program header table"; return null; }
+        var table = new byte[phentsize * phnum];
+        if (read(phoff, table) != table.Length) { problem = "program header table cut short"; return null; }
+        var list = new List<ProgramHeader>(phnum);
+        for (int i = 0; i < phnum; i++)
+        {
+            var ph = table.AsSpan(i * phentsize, phentsize);
+            list.Add(new ProgramHeader(BinaryPrimitives.ReadUInt32LittleEndian(ph), U64(ph, 8), U64(ph, 16), U64(ph, 32), U64(ph, 40)));
+        }
+        return list;
+    }
+
+    /// <summary>Walks a note segment; stops at the first record that does not fit.</summary>
+    public static List<Note> Parse(ReadOnlySpan<byte> notes)
+    {
+        var list = new List<Note>();
+        int pos = 0;
+        while (pos + 12 <= notes.Length)
+        {
+            uint namesz = BinaryPrimitives.ReadUInt32LittleEndian(notes[pos..]);
+            uint descsz = BinaryPrimitives.ReadUInt32LittleEndian(notes[(pos + 4)..]);
+            uint type = BinaryPrimitives.ReadUInt32LittleEndian(notes[(pos + 8)..]);
+            if (namesz > (uint)notes.Length || descsz > (uint)notes.Length) break;
+            long descPos = pos + 12L + Align4(namesz);
+            long next = descPos + Align4(descsz);
+            if (next > notes.Length || descPos + descsz > notes.Length) break;
+            var name = notes.Slice(pos + 12, (int)namesz);
+            int nul = name.IndexOf((byte)0);
+            list.Add(new Note(type, Encoding.ASCII.GetString(nul >= 0 ? name[..nul] : name), (int)descPos, (int)descsz));
+            pos = (int)next;
+        }
+        return list;
+    }
+
+    /// <summary>The NT_GNU_BUILD_ID descriptor of a note segment, as lowercase hex; null if there is none.</summary>
+    public static string? BuildId(ReadOnlySpan<byte> notes)
+    {
+        foreach (var n in Parse(notes))
+            if (n.Type == NT_GNU_BUILD_ID && n.Name == "GNU" && n.DescLength is >= 4 and <= 64)
+                return Convert.ToHexStringLower(notes.Slice(n.DescOffset, n.DescLength));
+        return null;
+    }
+
+    /// <summary>The build-id of an ELF file (an executable or library), read from its PT_NOTE segments.</summary>
+    public static string? FileBuildId(Stream file, out string? problem)
+    {
+        var header = new byte[64];
+        int got = ReadAt(file, 0, header);
+        if (got < 64) { problem = "not an ELF file (too short)"; return null; }
+        var phs = ProgramHeaders(header, (o, b) => ReadAt(file, o, b), out problem);
+        if (phs is null) return null;
+        foreach (var ph in phs.Where(p => p.Type == PT_NOTE))
+        {
+            if (ph.FileSize == 0 || ph.FileSize > 1 << 20 || ph.Offset > long.MaxValue / 2) continue;
+            var notes = new byte[(int)ph.FileSize];
+            int n = ReadAt(file, ph.Offset, notes);
+            if (BuildId(notes.AsSpan(0, n)) is { } id) return id;
+        }
+        problem = "the file has no GNU build-id note";
+        return null;
+    }
+
+    public static int ReadAt(Stream s, ulong offset, byte[] buffer)
+    {
+        if (offset > (ulong)s.Length) return 0;
+        s.Position = (long)offset;
+        int total = 0, r;
+        while (total < buffer.Length && (r = s.Read(buffer, total, buffer.Length - total)) > 0) total += r;
+        return total;
+    }
+
+    private static long Align4(uint n) => (n + 3L) & ~3L;
+    public static ushort U16(ReadOnlySpan<byte> p, int o) => BinaryPrimitives.ReadUInt16LittleEndian(p[o..]);
+    public static ulong U64(ReadOnlySpan<byte> p, int o) => BinaryPrimitives.ReadUInt64LittleEndian(p[o..]);
+}

@@ -1,0 +1,98 @@
+using CoreDump.Uploader.Delivery;
+using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Report;
+
+namespace CoreDump.Uploader.Analysis;
+
+/// <summary>What a report may contain (config key report_detail). The environment is never in it.</summary>
+internal enum ReportDetail { Frames, Locals, Full }
+
+internal sealed record GdbResult(string Stdout, string Stderr, int ExitCode, bool TimedOut, bool OutputCut, string Nonce)
+{
+    /// <summary>gdb could not be executed (126: not executable, 127: not found).</summary>
+    public bool NotStarted => ExitCode is 126 or 127 && Stdout.Length == 0;
+}
+
+/// <summary>Runs real gdb in batch mode on a core inside the analysis sandbox. gdb loads nothing the crashed
+/// program supplies: no init files, auto-load off (no .debug_gdb_scripts, no *-gdb.gdb / *-gdb.py beside the
+/// executable or its libraries, no local .gdbinit), only the system's libthread_db, no debuginfod, no index
+/// cache. Sections are separated by marks carrying a per-run random nonce.</summary>
+internal static class GdbRunner
+{
+    /// <summary>Prints the crashing thread's frames as "NONCE [level, pc, name, file, line, library, sigtramp]"
+    /// JSON records: every name is escaped by json.dumps, so none can forge a record.</summary>
+    private const string FrameScript = """
+        import gdb, json
+        n = 'NONCE'
+        f = gdb.newest_frame()
+        i = 0
+        while f is not None and i < 256:
+            try:
+                pc = f.pc()
+                sal = f.find_sal()
+                fn = sal.symtab.filename if sal.symtab is not None else None
+                print(n + ' ' + json.dumps([i, pc, f.name(), fn, sal.line, gdb.solib_name(pc), f.type() == gdb.SIGTRAMP_FRAME]))
+                f = f.older()
+            except gdb.error:
+                break
+            i += 1
+        """;
+
+    /// <summary>Settings applied before any file is read.</summary>
+    public static List<string> SafetySettings(ReportDetail detail) =>
+    [
+        "set auto-load off", "set auto-load libthread-db on", "set libthread-db-search-path $sdir",
+        "set debuginfod enabled off", "set index-cache enabled off", "set pagination off", "set confirm off",
+        "set width 0", "set height 0", "set print entry-values no",
+        "set print frame-arguments " + (detail switch { ReportDetail.Frames => "none", ReportDetail.Locals => "scalars", _ => "all" }),
+    ];
+
+    public static (string Key, string Command)[] Commands(ReportDetail detail, string nonce) =>
+    [
+        ("bt", "bt"), ("insn", "x/i $pc"), ("regs", "info registers"), ("shlib", "info sharedlibrary"),
+        ("maps", "info proc mappings"), ("all", detail == ReportDetail.Frames ? "thread apply all bt" : "thread apply all bt full"),
+        ("frames", "python exec(\"" + FrameScript.Replace("NONCE", nonce).Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n") + "\")"),
+    ];
+
+    /// <summary>gdb's arguments; <paramref name="executable"/> and <paramref name="core"/> are names relative to
+    /// the sandbox's working directory.</summary>
+    public static List<string> BatchArguments(string? executable, string core, ReportDetail detail, string nonce)
+    {
+        var args = new List<string> { "-nx", "-nh", "-batch" };
+        foreach (var s in SafetySettings(detail)) args.AddRange(["-iex", s]);
+        foreach (var (key, command) in Commands(detail, nonce))
+            args.AddRange(["-ex", $"echo \\n{GdbOutput.SectionMark(nonce)}{key}\\n", "-ex", command]);
+        if (executable is not null) args.Add(executable);
+        args.AddRange(["-c", core]);
+        return args;
+    }
+
+    public static GdbResult Run(AnalysisSandbox sandbox, string gdb, string? executable, string core, ReportDetail detail, int timeoutSeconds, string dir)
+    {
+        string nonce = GdbOutput.NewNonce();
+        var r = sandbox.RunBatch(ResolveProgram(gdb), BatchArguments(executable, core, detail, nonce), dir, timeoutSeconds);
+        return new GdbResult(r.Stdout, r.Stderr, r.ExitCode, r.TimedOut, r.OutputCut, nonce);
+    }
+
+    /// <summary>For `uploader debug`: gdb on the terminal, in the sandbox, with the same safety settings.</summary>
+    public static int Interactive(AnalysisSandbox sandbox, string gdb, string? executable, string core, ReportDetail detail, string dir)
+    {
+        var args = new List<string> { "-nx", "-nh" };
+        foreach (var s in SafetySettings(detail)) args.AddRange(["-iex", s]);
+        if (executable is not null) args.Add(executable);
+        args.AddRange(["-c", core]);
+        return sandbox.RunInteractive(ResolveProgram(gdb), args, dir);
+    }
+
+    /// <summary>The gdb binary as an absolute path (a bare name is looked up in PATH here, as root, so the
+    /// sandbox's PATH cannot change which program runs).</summary>
+    public static string ResolveProgram(string gdb)
+    {
+        if (gdb.Contains('/')) return File.Exists(gdb) ? Path.GetFullPath(gdb) : throw new IOException($"cannot run gdb '{gdb}': no such file");
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            if (dir.StartsWith('/') && Path.Combine(dir, gdb) is var p && File.Exists(p)) return p;
+        throw new IOException($"cannot run gdb '{gdb}': not found in PATH");
+    }
+
+    public static ReportDetail ParseDetail(string s) => s switch { "locals" => ReportDetail.Locals, "full" => ReportDetail.Full, _ => ReportDetail.Frames };
+}

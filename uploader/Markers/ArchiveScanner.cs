@@ -1,0 +1,50 @@
+using CoreDump.Naming;
+using CoreDump.Native;
+using CoreDump.Store;
+
+namespace CoreDump.Uploader.Markers;
+
+/// <summary>Finds every archive under corepath and its state, whatever state the disk is in (the seed's
+/// NOTES): archives without a marker count as pending; if a crash ever left two markers, the most
+/// advanced one counts; a marker that is not a regular file does not count.</summary>
+internal static class ArchiveScanner
+{
+    private static readonly ArchiveState[] Precedence = [ArchiveState.Submitted, ArchiveState.Rejected, ArchiveState.Processed, ArchiveState.Pending];
+
+    public static List<ArchiveRef> Scan(string corePath, List<string> problems)
+    {
+        var found = new List<ArchiveRef>();
+        using var root = SafeDirectory.OpenExistingPath(corePath, out var refusal);
+        if (refusal is not null) problems.Add(refusal);
+        if (root is null) return found;
+        foreach (var daemon in root.List().Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal))
+        {
+            if (!root.TryStat(daemon, out var st) || !st.IsDirectory) continue;
+            using var dir = root.OpenChild(daemon, 0, create: false, out var r);
+            if (dir is null) { problems.Add(r ?? $"cannot open {daemon}"); continue; }
+            found.AddRange(ScanDaemon(corePath, daemon, dir));
+        }
+        return found;
+    }
+
+    public static List<ArchiveRef> ScanDaemon(string corePath, string daemon, SafeDirectory dir)
+    {
+        var names = dir.List().ToHashSet(StringComparer.Ordinal);
+        var list = new List<ArchiveRef>();
+        foreach (var file in names.Order(StringComparer.Ordinal))
+        {
+            if (ArchiveName.Parse(file, daemon) is not ArchiveName name) continue;
+            if (!dir.TryStat(file, out var st) || !st.IsRegular) continue;
+            // a marker counts only as a regular file: a planted link or directory is ignored (and replaced by the next rename)
+            var state = Precedence.Where(s => names.Contains(StateFiles.Marker(file, s)) && dir.IsRegularFile(StateFiles.Marker(file, s)))
+                .Cast<ArchiveState?>().FirstOrDefault();
+            var marker = state is ArchiveState s0 ? ReadMarker(dir, StateFiles.Marker(file, s0)) : new MarkerInfo();
+            list.Add(new ArchiveRef(corePath, name, state ?? ArchiveState.Pending, state is not null, marker, st.Size, st.Ino,
+                names.Contains(file + StateFiles.ReportSuffix)));
+        }
+        return list;
+    }
+
+    public static MarkerInfo ReadMarker(SafeDirectory dir, string marker) =>
+        dir.ReadSmall(marker, 64 * 1024) is byte[] b ? MarkerInfo.Parse(b) : new MarkerInfo();
+}

@@ -1,0 +1,38 @@
+using System.Text.RegularExpressions;
+using CoreDump.Store;
+
+namespace CoreDump.Uploader.Markers;
+
+/// <summary>SafeDirectory.WriteAtomically writes ".&lt;name&gt;.&lt;pid&gt;.w" and renames it; a writer killed
+/// in between leaves it behind. In a daemon directory every such write (cdm's marker and rate file, the
+/// uploader's markers and reports) happens under the directory's flock, so one seen while holding that lock
+/// is a leftover. The outbox is written only under the uploader's run lock.</summary>
+internal static partial class Leftovers
+{
+    [GeneratedRegex(@"^\..+\.[0-9]+\.w$")]
+    private static partial Regex AtomicWriteTemp();
+
+    public static bool IsAtomicWriteTemp(string name) => AtomicWriteTemp().IsMatch(name);
+
+    /// <summary>Removes leftover temporaries; the caller holds the lock that serializes the writers.</summary>
+    public static int RemoveFrom(SafeDirectory dir) =>
+        dir.List().Where(IsAtomicWriteTemp).Count(n => dir.IsRegularFile(n) && dir.Unlink(n) == 0);
+
+    /// <summary>Removes leftovers in every daemon directory under corepath, each under its flock.</summary>
+    public static int RemoveUnder(string corePath)
+    {
+        using var root = SafeDirectory.OpenExistingPath(corePath, out _);
+        if (root is null) return 0;
+        int removed = 0;
+        foreach (var daemon in root.List().Where(n => !n.StartsWith('.')))
+        {
+            if (!root.TryStat(daemon, out var st) || !st.IsDirectory) continue;
+            using var dir = root.OpenChild(daemon, 0, create: false, out _);
+            if (dir is null) continue;
+            dir.TryLock(wait: true);
+            try { removed += RemoveFrom(dir); }
+            finally { dir.Unlock(); }
+        }
+        return removed;
+    }
+}

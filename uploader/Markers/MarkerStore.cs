@@ -1,0 +1,59 @@
+using CoreDump.Store;
+
+namespace CoreDump.Uploader.Markers;
+
+/// <summary>Writes reports and moves markers for one archive. Every change happens under the daemon
+/// directory's flock (the one cdm holds while it publishes or rotates a slot) and only while the archive
+/// is still the same file, so a report is never written beside an archive cdm has just replaced.
+/// Markers move only by rename(2): content is first rewritten atomically under the current name.</summary>
+internal sealed class MarkerStore(SafeDirectory dir, ArchiveRef archive) 
+{
+    public const uint FileMode = 0x1a0; // 0640
+
+    public ArchiveState State { get; private set; } = archive.State;
+    public bool HasMarker { get; private set; } = archive.HasMarker;
+    public MarkerInfo Marker { get; private set; } = archive.Marker;
+
+    private string Name(ArchiveState s) => StateFiles.Marker(archive.FileName, s);
+
+    /// <summary>Runs <paramref name="change"/> under the directory lock if the archive is unchanged.</summary>
+    private bool Locked(Func<string?> change, out string? error)
+    {
+        dir.TryLock(wait: true);
+        try
+        {
+            if (!dir.TryStat(archive.FileName, out var st) || st.Ino != archive.Inode)
+            {
+                error = $"{archive.FileName} was removed or replaced meanwhile (slot rotation)";
+                return false;
+            }
+            error = change();
+            return error is null;
+        }
+        finally { dir.Unlock(); }
+    }
+
+    public bool WriteReport(string text, out string? error) =>
+        Locked(() => dir.WriteAtomically(archive.FileName + StateFiles.ReportSuffix, System.Text.Encoding.UTF8.GetBytes(text), FileMode, out var e) ? null : e, out error);
+
+    /// <summary>Rewrites the bookkeeping without changing state.</summary>
+    public bool Update(MarkerInfo info, out string? error) => Move(State, info, out error);
+
+    /// <summary>Changes state to <paramref name="to"/> with <paramref name="info"/> as the marker's content.</summary>
+    public bool Move(ArchiveState to, MarkerInfo info, out string? error)
+    {
+        bool ok = Locked(() =>
+        {
+            string current = Name(State);
+            if (!HasMarker || to == State)
+                return dir.WriteAtomically(Name(to), info.ToJson(), FileMode, out var e1) ? null : e1;
+            if (!dir.WriteAtomically(current, info.ToJson(), FileMode, out var e2)) return e2;
+            int rc = dir.Rename(current, Name(to));
+            if (rc < 0) return $"rename {current} → {Name(to)}: {Native.Posix.Describe(-rc)}";
+            dir.Sync();
+            return null;
+        }, out error);
+        if (ok) { State = to; HasMarker = true; Marker = info; }
+        return ok;
+    }
+}
