@@ -19,6 +19,11 @@ finish() {
   say "handing back results"
   journalctl --no-pager -o json >"$O/journal.json" 2>/dev/null
   journalctl --no-pager -b >"$O/journal.txt" 2>/dev/null
+  # the MESSAGE_IDs of cdm's records (if this build writes any), each queried as an administrator would
+  for id in $(grep -E '"(_COMM|SYSLOG_IDENTIFIER)":"cdm|"_EXE":"[^"]*/cdm"' "$O/journal.json" |
+    grep -oE '"MESSAGE_ID":"[0-9a-f]{32}"' | cut -d'"' -f4 | sort -u); do
+    journalctl --no-pager -o json "MESSAGE_ID=$id" >"$O/journal-id-$id.json" 2>&1
+  done
   cp /var/log/cdm-uploader.log /var/log/cdm.log "$O/" 2>/dev/null
   find /var/core -printf '%p %y %m %u %s\n' >"$O/var-core.txt" 2>/dev/null
   cp /var/core/*/*.report "$O/reports/" 2>/dev/null
@@ -125,6 +130,8 @@ if [ "$has_path" = yes ]; then
   for i in $(seq 1 240); do [ -e "$a1.submitted" ] && break; sleep 0.5; done
   fact path_submitted "$([ -e "$a1.submitted" ] && echo yes || echo no)"
   fact path_seconds "$(since "$t")"
+  # the timer (2 min after boot, plus a random delay) must not be what ran that pass
+  fact path_timer_last_trigger "$(systemctl show -p LastTriggerUSec --value cdm-uploader.timer)"
 else
   systemctl start cdm-uploader.service
   fact start1_rc $?
