@@ -200,7 +200,8 @@ verify_package() {
     grep -qE '^[1-9][0-9]*$' <<<"$(fact analysis_uid)"
   check "the shipped timer is $(fact timer_enabled) and $(fact timer_active), in systemctl list-timers" \
     eval 'test "$(fact timer_enabled)" = enabled -a "$(fact timer_active)" = active && grep -q "cdm-uploader.timer.*cdm-uploader.service" "$X/list-timers.txt"'
-  check "the timer is still active after the passes ($(fact timer_active_end))" test "$(fact timer_active_end)" = active
+  check "the timer is still active after the passes ($(fact timer_active_end); last fired: '$(fact timer_last_trigger_end)')" \
+    test "$(fact timer_active_end)" = active
 }
 
 verify_crash_and_units() {

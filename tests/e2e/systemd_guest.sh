@@ -195,6 +195,7 @@ done
 fact crash2_state "$(for s in pending processed submitted rejected; do [ -e "$a2.$s" ] && echo "$s"; done)"
 systemctl list-timers --all --no-pager >"$O/list-timers-end.txt" 2>&1
 fact timer_active_end "$(systemctl is-active cdm-uploader.timer 2>&1)"
+fact timer_last_trigger_end "$(systemctl show -p LastTriggerUSec --value cdm-uploader.timer)"
 
 if [ "$has_doctor" = yes ]; then
   cdm-uploader doctor >"$O/doctor.txt" 2>&1
