@@ -150,7 +150,7 @@ fact crash2_pid "$pid2"
 fact crash2_archive "$a2"
 [ "$has_path" = yes ] || systemctl start --no-block cdm-uploader.service
 gdb=""
-for i in $(seq 1 360); do gdb=$(pgrep -x gdb | head -n 1); [ -n "$gdb" ] && break; sleep 0.5; done
+for i in $(seq 1 600); do gdb=$(pgrep -x gdb | head -n 1); [ -n "$gdb" ] && break; sleep 0.5; done
 fact gdb_seen "$([ -n "$gdb" ] && echo yes || echo no)"
 fact gdb_seen_seconds "$(since "$t")"
 if [ -n "$gdb" ]; then
