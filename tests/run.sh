@@ -29,8 +29,8 @@ else
   echo "NUnit suite did not run (build error?)"; failed=$((failed + 1))
 fi
 
-for stage in e2e; do  # stress runs inside the NUnit suite at quick scale
-  script="$ROOT/tests/$stage/run.sh"
+for stage in e2e/run e2e/systemd; do  # stress runs inside the NUnit suite at quick scale
+  script="$ROOT/tests/$stage.sh"
   [ -f "$script" ] || continue
   echo "==> $stage"
   bash "$script" "$BIN" --quick 2>&1 | tee "$LOG"
