@@ -18,7 +18,7 @@ namespace CoreDump.Cdm;
 /// to the identity the kernel recorded. A crash that is not stored with its core leaves a drop record.</summary>
 internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyList<string> configWarnings, CaptureLog log)
 {
-    public const string Version = "0.1.0";
+    public static readonly string Version = BuildVersion.Current;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly List<string> _notes = [];

@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using CoreDump.Cdm.Intake;
+using CoreDump.Cdm.Policy;
 
 namespace CoreDump.Cdm.Archive;
 
@@ -33,6 +34,11 @@ internal sealed class CoreArchiveWriter : IDisposable
         _gz = new ChunkedGzipWriter(file, 0, level, chunkSize);
         _mtime = mtime;
     }
+
+    /// <summary>The chunk policy takes an int in which its default level (2) selects the adaptive mix, so a fixed
+    /// level 2 would be mixed too; the parser never makes one (it reads compression=2 as auto).</summary>
+    public CoreArchiveWriter(SafeFileHandle file, CompressionSetting compression, DateTimeOffset mtime)
+        : this(file, compression.Auto ? ChunkLevelPolicy.DefaultLevel : compression.Level, mtime) { }
 
     public long CompressedBytes => _gz.FileLength;
 

@@ -16,8 +16,11 @@ internal sealed record CoreFileConfig
     public int MaxCore { get; init; } = 1;
     public string CorePath { get; init; } = "/var/core";
     public string LogFile { get; init; } = "/var/log/cdm.log";
-    /// <summary>zlib level for the archive (1-9).</summary>
-    public int Compression { get; init; } = 2;
+    /// <summary>How each chunk of the archive is compressed: the adaptive policy or one fixed zlib level.</summary>
+    public CompressionSetting Compression { get; init; } = CompressionSetting.Adaptive;
+
+    // The limits below hold "unlimited" as 0: the file spells it `unlimited` (or 0), and none of them has a
+    // useful literal zero (to store no core at all, maxcore=0 or an exclude= line says so).
     /// <summary>Largest core stored; beyond it the core is cut and flagged truncated (0 = no limit).</summary>
     public long MaxCoreSize { get; init; } = 32L << 30;
     /// <summary>Free space that must remain on the corepath filesystem.</summary>

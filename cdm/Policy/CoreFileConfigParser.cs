@@ -15,14 +15,14 @@ internal static class CoreFileConfigParser
         ["maxcore"] = (c, v) => Int(v, 0, 1000) is int n ? c with { MaxCore = n } : null,
         ["corepath"] = (c, v) => IsSafeAbsolutePath(v) ? c with { CorePath = v.TrimEnd('/') is { Length: > 0 } p ? p : "/" } : null,
         ["logfile"] = (c, v) => IsSafeAbsolutePath(v) && !v.EndsWith('/') ? c with { LogFile = v } : null,
-        ["compression"] = (c, v) => Int(v, 1, 9) is int n ? c with { Compression = n } : null,
-        ["maxcoresize"] = (c, v) => SizeValue.TryParse(v, out long b) ? c with { MaxCoreSize = b } : null,
+        ["compression"] = (c, v) => CompressionSetting.Parse(v) is { } z ? c with { Compression = z } : null,
+        ["maxcoresize"] = (c, v) => SizeOrUnlimited(v) is long b ? c with { MaxCoreSize = b } : null,
         ["keepfree"] = (c, v) => ParseKeepFree(v) is KeepFree k ? c with { KeepFree = k } : null,
-        ["maxuse"] = (c, v) => SizeValue.TryParse(v, out long b) ? c with { MaxUse = b } : null,
-        ["ratelimit_burst"] = (c, v) => Int(v, 0, 100000) is int n ? c with { RateBurst = n } : null,
+        ["maxuse"] = (c, v) => SizeOrUnlimited(v) is long b ? c with { MaxUse = b } : null,
+        ["ratelimit_burst"] = (c, v) => IntOrUnlimited(v, 0, 100000) is int n ? c with { RateBurst = n } : null,
         ["ratelimit_interval"] = (c, v) => Int(v, 1, 86400 * 7) is int n ? c with { RateInterval = n } : null,
         // capture caps against starvation
-        ["maxcapturetime"] = (c, v) => Int(v, 0, 86400) is int n ? c with { MaxCaptureTime = n } : null,
+        ["maxcapturetime"] = (c, v) => IntOrUnlimited(v, 0, 86400) is int n ? c with { MaxCaptureTime = n } : null,
         // exclusion (repeatable lines) and drop records
         ["exclude"] = (c, v) => CaptureRule.TryParse(v) is { } r ? c with { Exclude = [.. c.Exclude, r] } : null,
         ["include"] = (c, v) => CaptureRule.TryParse(v) is { } r ? c with { Include = [.. c.Include, r] } : null,
@@ -30,6 +30,17 @@ internal static class CoreFileConfigParser
     };
 
     public static IReadOnlyCollection<string> KnownKeys => Keys.Keys;
+
+    /// <summary>The word for "no limit" in the limit keys (maxcoresize, maxuse, ratelimit_burst,
+    /// maxcapturetime); <c>0</c> stays accepted for it, as none of them has a useful literal zero.</summary>
+    public const string Unlimited = "unlimited";
+
+    /// <summary>Old spellings whose number now means something else: read as the new spelling, with a warning.
+    /// <c>compression=2</c> used to select the adaptive policy, now spelled <c>auto</c>.</summary>
+    private static readonly Dictionary<(string Key, string Value), string> Respelled = new()
+    {
+        [("compression", "2")] = "auto",
+    };
 
     /// <summary>Keys that may appear on many lines, each adding a rule.</summary>
     private static readonly HashSet<string> Repeatable = new(StringComparer.Ordinal) { "exclude", "include" };
@@ -52,6 +63,11 @@ internal static class CoreFileConfigParser
             var value = Unquote(line[(eq + 1)..].Trim());
             if (!Keys.TryGetValue(key, out var set)) { warnings.Add($"line {lineNo}: unknown key {Show(key)} ignored"); continue; }
             if (!Repeatable.Contains(key) && !seen.Add(key)) warnings.Add($"line {lineNo}: duplicate key {key}; the later value counts");
+            if (Respelled.TryGetValue((key, value), out var respelled))
+            {
+                warnings.Add($"line {lineNo}: {key}={value} is now spelled {key}={respelled}; read as {respelled}");
+                value = respelled;
+            }
             var next = set(config, value);
             if (next is null) warnings.Add($"line {lineNo}: bad value {Show(value)} for {key}; keeping {Current(config, key)}");
             else config = next;
@@ -64,13 +80,13 @@ internal static class CoreFileConfigParser
         "maxcore" => c.MaxCore.ToString(CultureInfo.InvariantCulture),
         "corepath" => c.CorePath,
         "logfile" => c.LogFile,
-        "compression" => c.Compression.ToString(CultureInfo.InvariantCulture),
-        "maxcoresize" => SizeValue.Format(c.MaxCoreSize),
+        "compression" => c.Compression.ToString(),
+        "maxcoresize" => c.MaxCoreSize == 0 ? Unlimited : SizeValue.Format(c.MaxCoreSize),
         "keepfree" => c.KeepFree.ToString(),
-        "maxuse" => SizeValue.Format(c.MaxUse),
-        "ratelimit_burst" => c.RateBurst.ToString(CultureInfo.InvariantCulture),
+        "maxuse" => c.MaxUse == 0 ? Unlimited : SizeValue.Format(c.MaxUse),
+        "ratelimit_burst" => c.RateBurst == 0 ? Unlimited : c.RateBurst.ToString(CultureInfo.InvariantCulture),
         "ratelimit_interval" => c.RateInterval.ToString(CultureInfo.InvariantCulture),
-        "maxcapturetime" => c.MaxCaptureTime.ToString(CultureInfo.InvariantCulture),
+        "maxcapturetime" => c.MaxCaptureTime == 0 ? Unlimited : c.MaxCaptureTime.ToString(CultureInfo.InvariantCulture),
         "exclude" or "include" => "the other rules (expected exe:<glob>, uid:<n> or name:<glob>)",
         "maxdrop" => c.MaxDrop.ToString(CultureInfo.InvariantCulture),
         _ => "?",
@@ -78,6 +94,11 @@ internal static class CoreFileConfigParser
 
     private static int? Int(string v, int min, int max) =>
         int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max ? n : null;
+
+    /// <summary>A limit: <c>unlimited</c> (held as 0) or a number in range.</summary>
+    private static int? IntOrUnlimited(string v, int min, int max) => v == Unlimited ? 0 : Int(v, min, max);
+
+    private static long? SizeOrUnlimited(string v) => v == Unlimited ? 0 : SizeValue.TryParse(v, out long b) ? b : null;
 
     private static KeepFree? ParseKeepFree(string v)
     {

@@ -8,7 +8,9 @@ public class ConfigTests
     [TestCase("\u0001\u0002garbage\nwhat is this", "not key=value")]
     [TestCase("maxcore=2\nmaxcore=5", "duplicate key maxcore")]
     [TestCase("maxcores=4", "unknown key \"maxcores\"")]
-    [TestCase("compression=42", "bad value \"42\" for compression")]
+    [TestCase("compression=42", "bad value \"42\" for compression; keeping auto")]
+    [TestCase("compression=2", "compression=2 is now spelled compression=auto; read as auto")]
+    [TestCase("maxcoresize=huge", "bad value \"huge\" for maxcoresize; keeping 32G")]
     public void BadConfigKeepsTheCaptureAndWarns(string extra, string warning)
     {
         var crash = Crashes.Cached("segv");
@@ -20,6 +22,29 @@ public class ConfigTests
         var check = new ArchiveCheck(archive);
         Assert.That(ArchiveCheck.SameBytes(check.CoreFile, crash.CorePath));
         Assert.That(check.Metadata.Warnings, Has.Some.Contains(warning));
+    }
+
+    /// <summary>The setting reaches the compressor: level 0 stores every chunk (the archive outgrows the core),
+    /// a fixed 9 and auto compress, and every one of them holds the core byte for byte.</summary>
+    [Test]
+    public void CompressionSettingReachesTheArchive()
+    {
+        var crash = Crashes.Cached("segv");
+        long coreBytes = new FileInfo(crash.CorePath).Length;
+        var sizes = new Dictionary<string, long>();
+        foreach (var value in new[] { "0", "9", "auto" })
+        {
+            using var root = new TempRoot(maxcore: 1, extraConfig: $"compression={value}\n");
+            Assert.That(KernelLike.Capture(root, "z" + value, 4100, crash.CorePath).ExitCode, Is.EqualTo(0), root.Log);
+            var archive = Path.Combine(root.DaemonDir(crash.Daemon), root.Archives(crash.Daemon).Single());
+            var check = new ArchiveCheck(archive);
+            Assert.That(ArchiveCheck.SameBytes(check.CoreFile, crash.CorePath), $"compression={value}");
+            Assert.That(check.Metadata.Warnings, Is.Empty, $"compression={value}");
+            sizes[value] = new FileInfo(archive).Length;
+        }
+        Assert.That(sizes["0"], Is.GreaterThan(coreBytes), "level 0 stores");
+        Assert.That(sizes["9"], Is.LessThan(coreBytes / 2), "level 9 compresses");
+        Assert.That(sizes["auto"], Is.LessThan(coreBytes / 2), "auto compresses");
     }
 
     [Test]

@@ -24,6 +24,68 @@ public class TarFramingTests
         Assert.That(Encoding.ASCII.GetString(h, 148, 8), Is.EqualTo(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 "));
     }
 
+    /// <summary>For a plain entry the header is exactly GNU tar's, in POSIX (pax, here without the atime/ctime
+    /// records it would add) and in ustar format; a 190-byte name split into prefix and name too.</summary>
+    [TestCase("posix", "x.core")]
+    [TestCase("ustar", "x.core")]
+    [TestCase("ustar", "long")]
+    public void HeaderIsByteForByteGnuTars(string format, string which)
+    {
+        const long mtime = 1732540000;
+        string name = which == "long" ? new string('a', 40) + "/" + new string('b', 40) + "/" + new string('c', 90) + ".core" : which;
+        var data = Encoding.ASCII.GetBytes("hello\n");
+        var dir = Directory.CreateTempSubdirectory("targnu-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllBytes(file, data);
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var tarFile = Path.Combine(dir, "gnu.tar");
+            string[] paxOption = format == "posix" ? ["--pax-option=delete=atime,delete=ctime"] : [];
+            var r = Proc.Run("tar", [$"--format={format}", .. paxOption, "--owner=root:0", "--group=root:0",
+                $"--mtime=@{mtime}", "-cf", tarFile, name], cwd: dir);
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+            var gnu = File.ReadAllBytes(tarFile)[..TarFraming.Block];
+            var ours = TarFraming.Header(name, data.Length, 0x180, DateTimeOffset.FromUnixTimeSeconds(mtime));
+            Assert.That(ours, Has.Length.EqualTo(TarFraming.Block));
+            for (int i = 0; i < TarFraming.Block; i++)
+                Assert.That(ours[i], Is.EqualTo(gnu[i]), $"byte {i}: ours {Encoding.ASCII.GetString(ours)} gnu {Encoding.ASCII.GetString(gnu)}");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Test]
+    public void RewritingTheSizeChangesOnlyTheSizeAndChecksum()
+    {
+        var before = TarFraming.Header("x.core", 100, 0x180, DateTimeOffset.FromUnixTimeSeconds(1732540000));
+        foreach (long size in new[] { 0L, 99L, (8L << 30) - 1, 8L << 30, 1L << 40 })
+        {
+            var after = TarFraming.WithSize(before, size);
+            Assert.That(after, Has.Length.EqualTo(before.Length));
+            Assert.That(TarFraming.ReadSize(after), Is.EqualTo(size));
+            for (int i = 0; i < after.Length; i++)
+                if (i is < 124 or >= 136 and (< 148 or >= 156)) Assert.That(after[i], Is.EqualTo(before[i]), $"byte {i}");
+            // back to the original size: the very same header again
+            Assert.That(TarFraming.WithSize(after, 100), Is.EqualTo(before));
+        }
+    }
+
+    [Test]
+    public void AnUnsplittableLongNameGetsAPaxPathRecordAndUstarBlockLast()
+    {
+        string name = new string('n', 180) + ".core";
+        var h = TarFraming.Header(name, 7, 0x180, DateTimeOffset.UnixEpoch);
+        Assert.That(h.Length % TarFraming.Block, Is.EqualTo(0));
+        Assert.That((char)h[156], Is.EqualTo('x'), "a pax extended header first");
+        Assert.That(Encoding.ASCII.GetString(h, 257, 8), Is.EqualTo("ustar\0" + "00"));
+        var records = Encoding.ASCII.GetString(h, TarFraming.Block, (int)TarFraming.ReadSize(h[..TarFraming.Block]));
+        Assert.That(records, Is.EqualTo($"{records.Length} path={name}\n"));
+        var last = h[^TarFraming.Block..];
+        Assert.That((char)last[156], Is.EqualTo('0'));
+        Assert.That(TarFraming.ReadSize(h), Is.EqualTo(7), "the size is the ustar block's");
+    }
+
     [TestCase(0L)]
     [TestCase((8L << 30) - 1)]
     [TestCase(8L << 30)]
