@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using CoreDump.Cdm.Archive;
 using CoreDump.Cdm.Intake;
@@ -30,18 +31,36 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
     private string? _cgroup;
     private PrefixedStream? _input;
     private TimeCappedStdin? _timer;
+    private readonly List<IDisposable> _resources = [];
 
+    /// <summary>Captures the crash whose core arrives on <paramref name="stdin"/>. The crashed process is
+    /// released (stdin closed) in one place, as soon as everything that needs the pipe is done: the core read
+    /// and compressed, or the decision not to read it. Metadata, publishing and drop records come after.</summary>
     public int Run(Stream stdin, string? osReleasePath)
+    {
+        try
+        {
+            Func<int> then;
+            try { then = ReadCore(stdin, osReleasePath); }
+            finally { Release(stdin); }
+            return then();
+        }
+        finally
+        {
+            _resources.Reverse();
+            foreach (var r in _resources) r.Dispose();
+        }
+    }
+
+    /// <summary>Reads the head, decides, reserves a slot and streams the core into the archive. Returns what
+    /// is left to do once the crashed process is released.</summary>
+    private Func<int> ReadCore(Stream stdin, string? osReleasePath)
     {
         foreach (var w in configWarnings) log.Warn($"config: {w}");
         foreach (var w in inv.Warnings) log.Warn($"{inv.SafeName}: {w}");
-        if (config.MaxCore == 0)
-        {
-            Release(stdin);
-            return Done(0, "not kept (maxcore=0)", 0, 0);
-        }
+        if (config.MaxCore == 0) return () => Done(0, "not kept (maxcore=0)", 0, 0);
         // Every read of the core, the head for its notes included, waits for the pipe only until the time cap.
-        if (stdin is FileStream fs) { EnlargePipe((int)fs.SafeFileHandle.DangerousGetHandle()); _timer = new TimeCappedStdin(fs, config.MaxCaptureTime); }
+        if (stdin is FileStream fs) { EnlargePipe(fs.SafeFileHandle); _timer = new TimeCappedStdin(fs, config.MaxCaptureTime); }
         Stream pipe = _timer ?? stdin;
         _head = CoreHead.Read(pipe);
         if (_head.ReadError is not null) _notes.Add($"reading the core failed after {_head.Bytes.Length} bytes: {_head.ReadError}");
@@ -52,56 +71,83 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
         // The process's own opt-outs and the administrator's exclusions: nothing of the core is kept, and the
         // crashed process is released at once.
         var optOut = DropReason.FromProcess(inv.OptionInt("d"), CoreLimit()) ?? Excluded();
-        if (optOut is { } o)
-        {
-            Release(stdin);
-            return DropEarly(o.Reason, o.Detail, osReleasePath);
-        }
+        if (optOut is { } o) return () => DropEarly(o.Reason, o.Detail, osReleasePath);
 
-        using var corepath = SafeDirectory.OpenPath(config.CorePath, 0x1ED /* 0755 */, out var refusal);
-        using var daemonDir = corepath?.OpenChild(_daemon, 0x1E8 /* 0750 */, create: true, out refusal);
-        if (daemonDir is null)
-        {
-            Release(stdin);
-            return Done(0, $"dropped: {refusal}", _head.Bytes.Length, 0, failed: true);
-        }
+        var corepath = Keep(SafeDirectory.OpenPath(config.CorePath, FileModes.Mode0755, out var refusal));
+        var daemonDir = Keep(corepath?.OpenChild(_daemon, FileModes.Mode0750, create: true, out refusal));
+        if (daemonDir is null) return () => Done(0, $"dropped: {refusal}", _head.Bytes.Length, 0, failed: true);
         var store = new DaemonStore(daemonDir, _daemon);
-        var admission = store.Admit(_started.ToUnixTimeSeconds(), config.RateBurst, config.RateInterval);
+        var admission = store.Admit(_started.ToUnixTimeSeconds(), config.RateBurst, config.RateInterval, _notes);
         if (!admission.Admit)
         {
-            Release(stdin);
             string detail = $"crash loop: more than {config.RateBurst} captures of {_daemon} in {config.RateInterval}s " +
                 $"({admission.Next.Suppressed} suppressed since the last capture)";
-            return DropRecord(corepath!, store, DropReason.RateLimited, detail, $"suppressed: {detail}", osReleasePath);
+            return () => DropRecord(corepath!, store, DropReason.RateLimited, detail, $"suppressed: {detail}", osReleasePath);
         }
         _suppressedBefore = admission.SuppressedBefore;
         if (_suppressedBefore > 0) _notes.Add($"{_suppressedBefore} crashes were suppressed by the crash-loop limit before this one");
         var reservation = store.Reserve(config.MaxCore, inv.CrashTime, _notes);
-        if (reservation is null) { Release(stdin); return Done(0, "not kept", 0, 0); }
+        if (reservation is null) return () => Done(0, "not kept", 0, 0);
+        Keep(reservation.Temp);
         _input = new PrefixedStream(_head.Bytes, pipe);
+        CoreArchiveWriter? writer = null;
         try
         {
-            using var gate = CaptureGate.Enter(corepath!, CaptureGate.MaxWait(config.MaxCaptureTime));
+            var gate = Keep(CaptureGate.Enter(corepath!, CaptureGate.MaxWait(config.MaxCaptureTime)));
             if (gate.Note is not null) _notes.Add(gate.Note);
             var guard = DiskGuard.Open(config, corepath!, reservation.Temp, _daemon, reservation.Name.Slot);
             guard.Check();
-            var (core, archiveBytes) = WriteArchive(reservation, new GuardedInput(_input, guard, _timer), stdin, osReleasePath);
-            string outcome = store.Publish(reservation, _notes);
-            guard.Published(archiveBytes);
-            if (core.Truncated) outcome += $" (truncated: {TruncatedReason(core)})";
-            return Done(reservation.Name.Slot, outcome, core.BytesReceived, archiveBytes);
+            writer = new CoreArchiveWriter(reservation.Temp, config.Compression, DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime));
+            writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, (uint)FileModes.Mode0644);
+            var core = writer.AddCore(reservation.Name.CoreMember, new GuardedInput(_input, guard, _timer), SizeLimit());
+            return () => Publish(writer, reservation, store, guard, core, corepath!, osReleasePath);
         }
         catch (Exception e)
         {
-            Release(stdin);
-            store.Abandon(reservation);
-            reservation.Temp.Dispose();
-            bool disk = e is DiskLimitException;
-            string detail = disk ? e.Message : $"capture failed: {e.Message}";
-            return DropRecord(corepath!, store, disk ? DropReason.DiskGuard : DropReason.Error, detail,
-                $"failed: {e.Message}; previous archives untouched", osReleasePath, failed: true);
+            writer?.Dispose();
+            return () => Failed(e, reservation, store, corepath!, osReleasePath);
         }
-        finally { reservation.Temp.Dispose(); }
+    }
+
+    /// <summary>After the core: metadata.json, the archive's end, publishing.</summary>
+    private int Publish(CoreArchiveWriter writer, DaemonStore.Reservation r, DaemonStore store, DiskGuard guard,
+        CoreStreamResult core, SafeDirectory corepath, string? osReleasePath)
+    {
+        long archiveBytes;
+        try
+        {
+            using (writer)
+            {
+                var metadata = BuildMetadata(r.Name, core) with { TruncatedReason = core.Truncated ? TruncatedReason(core) : null };
+                writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), (uint)FileModes.Mode0644);
+                writer.Finish();
+                archiveBytes = writer.CompressedBytes;
+            }
+            string outcome = store.Publish(r, _notes);
+            guard.Published(archiveBytes);
+            if (core.Truncated) outcome += $" (truncated: {TruncatedReason(core)})";
+            return Done(r.Name.Slot, outcome, core.BytesReceived, archiveBytes);
+        }
+        catch (Exception e) { return Failed(e, r, store, corepath, osReleasePath); }
+    }
+
+    /// <summary>A capture that failed before its archive was published: the temporary goes, a drop record
+    /// says why, the slot's previous archive stays.</summary>
+    private int Failed(Exception e, DaemonStore.Reservation r, DaemonStore store, SafeDirectory corepath, string? osReleasePath)
+    {
+        store.Abandon(r, _notes);
+        r.Temp.Dispose();
+        bool disk = e is DiskLimitException;
+        string detail = disk ? e.Message : $"capture failed: {e.Message}";
+        return DropRecord(corepath, store, disk ? DropReason.DiskGuard : DropReason.Error, detail,
+            $"failed: {e.Message}; previous archives untouched", osReleasePath, failed: true);
+    }
+
+    /// <summary>Disposed when the run ends, in reverse order (after the work that follows the release).</summary>
+    private T Keep<T>(T resource) where T : IDisposable?
+    {
+        if (resource is not null) _resources.Add(resource);
+        return resource;
     }
 
     private CrashIdentity Identify()
@@ -129,20 +175,6 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             : null;
     }
 
-    private (CoreStreamResult Core, long ArchiveBytes) WriteArchive(DaemonStore.Reservation r, Stream input, Stream stdin, string? osReleasePath)
-    {
-        var mtime = DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime);
-        using var writer = new CoreArchiveWriter(r.Temp, config.Compression, mtime);
-        var (osRelease, _) = HostFacts.OsRelease(osReleasePath);
-        writer.AddFile("os-release", osRelease, 0x1A4 /* 0644 */);
-        var core = writer.AddCore(r.Name.CoreMember, input, SizeLimit());
-        Release(stdin); // releases the crashed process (core_pipe_limit)
-        var metadata = BuildMetadata(r.Name, core) with { TruncatedReason = core.Truncated ? TruncatedReason(core) : null };
-        writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), 0x1A4);
-        writer.Finish();
-        return (core, writer.CompressedBytes);
-    }
-
     /// <summary>maxcoresize, or the crashed process's RLIMIT_CORE when that is stricter (and a page or more).</summary>
     private long SizeLimit() => DropReason.Stricter(config.MaxCoreSize, DropReason.CoreLimitBytes(CoreLimit()));
 
@@ -157,16 +189,21 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
 
     /// <summary>A larger pipe lets the kernel write ahead while cdm compresses: 8 MiB (root may exceed
     /// fs.pipe-max-size), else 1 MiB.</summary>
-    private static void EnlargePipe(int fd)
+    private static void EnlargePipe(SafeHandle pipe)
     {
-        if (Posix.SetPipeSize(fd, 8 << 20) < 0) Posix.SetPipeSize(fd, 1 << 20);
+        try { Posix.SetPipeSize(pipe, 8 << 20); }
+        catch (PosixException)
+        {
+            try { Posix.SetPipeSize(pipe, 1 << 20); }
+            catch (PosixException) { } // not a pipe, or no room: the kernel's default buffer still works, only slower
+        }
     }
 
-    /// <summary>Closes the core's pipe: the kernel finishes the crashed process. Idempotent.</summary>
+    /// <summary>Closes the core's pipe: the kernel finishes the crashed process.</summary>
     private void Release(Stream stdin)
     {
         stdin.Dispose();
-        if (_heldMs < 0) _heldMs = _clock.ElapsedMilliseconds;
+        _heldMs = _clock.ElapsedMilliseconds;
     }
 
     private long BytesReceived => _input?.BytesRead ?? _head.Bytes.Length;
@@ -174,8 +211,8 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
     /// <summary>A drop record decided before the directory was opened (opt-outs, exclusion).</summary>
     private int DropEarly(string reason, string detail, string? osReleasePath)
     {
-        using var corepath = SafeDirectory.OpenPath(config.CorePath, 0x1ED /* 0755 */, out var refusal);
-        using var daemonDir = corepath?.OpenChild(_daemon, 0x1E8 /* 0750 */, create: true, out refusal);
+        using var corepath = SafeDirectory.OpenPath(config.CorePath, FileModes.Mode0755, out var refusal);
+        using var daemonDir = corepath?.OpenChild(_daemon, FileModes.Mode0750, create: true, out refusal);
         string outcome = $"dropped ({reason}): {detail}";
         if (daemonDir is null) return Done(0, $"{outcome}; no drop record: {refusal}", BytesReceived, 0);
         return DropRecord(corepath!, new DaemonStore(daemonDir, _daemon), reason, detail, outcome, osReleasePath);
@@ -188,7 +225,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
     {
         long received = BytesReceived;
         if (config.MaxDrop == 0) return Done(0, $"{outcome}; no drop record (maxdrop=0)", received, 0, failed);
-        if (Posix.TryFstatVfs(corepath.Fd, out var vfs) && !DropReason.MayWriteDropRecord((long)(vfs.BlocksAvailable * vfs.FragmentSize)))
+        if (AvailableBytes(corepath) is long free && !DropReason.MayWriteDropRecord(free))
             return Done(0, $"{outcome}; no drop record: less than {DropReason.FreeSpaceFloor >> 20} MiB free on the corepath filesystem", received, 0, failed);
         DaemonStore.Reservation? r = null;
         try
@@ -198,10 +235,10 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             long bytes;
             using (var writer = new CoreArchiveWriter(r.Temp, config.Compression, DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime)))
             {
-                writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, 0x1A4 /* 0644 */);
+                writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, (uint)FileModes.Mode0644);
                 var none = new CoreStreamResult(received, 0, _head.Elf.ExpectedSize, false, null, _head.Elf);
                 var metadata = BuildMetadata(r.Name, none) with { CoreMember = null, DropReason = reason, DropDetail = detail };
-                writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), 0x1A4);
+                writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), (uint)FileModes.Mode0644);
                 writer.Finish();
                 bytes = writer.CompressedBytes;
             }
@@ -210,10 +247,18 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
         }
         catch (Exception e)
         {
-            if (r is not null) store.Abandon(r);
+            if (r is not null) store.Abandon(r, _notes);
             return Done(0, $"{outcome}; drop record failed: {e.Message}", received, 0, failed: true);
         }
         finally { r?.Temp.Dispose(); }
+    }
+
+    /// <summary>Free bytes on the corepath filesystem; null when it cannot be asked (the drop record is then
+    /// attempted: it is small, and the disk guard's policy is about the core).</summary>
+    private static long? AvailableBytes(SafeDirectory corepath)
+    {
+        try { return Posix.FstatVfs(corepath.Handle, corepath.Path).AvailableBytes; }
+        catch (PosixException) { return null; }
     }
 
     private CaptureMetadata BuildMetadata(ArchiveName name, CoreStreamResult core)

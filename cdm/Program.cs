@@ -10,7 +10,7 @@ using CoreDump.Native;
 // CDM_CONFIG and CDM_OS_RELEASE override the two input paths (the kernel passes an empty environment, so
 // only an administrator or a test can set them; no argument can, because %e is the attacker's).
 _ = CdmClock.StartedAt; // the time cap counts from here
-Posix.Umask(0x17); // 027: archives, markers and logs are never world-readable
+_ = Posix.Umask(FileModes.Umask027); // archives, markers and logs are never world-readable (the old mask is of no use)
 var log = new CaptureLog();
 var config = CoreFileConfig.Defaults;
 try

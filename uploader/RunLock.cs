@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
 using CoreDump.Store;
 
@@ -7,29 +8,30 @@ namespace CoreDump.Uploader;
 /// when the process dies, so a killed run never blocks the next one.</summary>
 internal sealed class RunLock : IDisposable
 {
-    private int fd;
+    private readonly SafeFileHandle file;
 
-    private RunLock(int fd) { this.fd = fd; }
+    private RunLock(SafeFileHandle file) { this.file = file; }
 
     /// <summary>Null with <paramref name="busy"/> = true when another run holds it; null with an error otherwise.</summary>
     public static RunLock? TryAcquire(string stateDir, out bool busy, out string? error)
     {
         busy = false;
-        using var dir = SafeDirectory.OpenPath(stateDir, 0x1e8 /* 0750 */, out error);
+        using var dir = SafeDirectory.OpenPath(stateDir, FileModes.Mode0750, out error);
         if (dir is null) return null;
-        int lfd = Posix.OpenAt(dir.Fd, "uploader.lock", Posix.O_RDWR | Posix.O_CREAT | Posix.O_NOFOLLOW, 0x1a0);
-        if (lfd < 0) { error = $"cannot open {Path.Combine(stateDir, "uploader.lock")}: {Posix.Describe(-lfd)}"; return null; }
-        int rc = Posix.Flock(lfd, Posix.LOCK_EX | Posix.LOCK_NB);
-        if (rc == 0) return new RunLock(lfd);
-        Posix.Close(lfd);
-        busy = -rc == Posix.EWOULDBLOCK;
-        error = busy ? "another uploader run holds " + Path.Combine(stateDir, "uploader.lock") : $"flock: {Posix.Describe(-rc)}";
+        string path = Path.Combine(stateDir, "uploader.lock");
+        SafeFileHandle lf;
+        try { lf = Posix.OpenAt(dir.Handle, "uploader.lock", Posix.O_RDWR | Posix.O_CREAT | Posix.O_NOFOLLOW, FileModes.Mode0640); }
+        catch (PosixException e) { error = $"cannot open {path}: {Posix.Describe(e.Errno)}"; return null; }
+        try
+        {
+            if (Posix.TryFlock(lf, Posix.LOCK_EX, path)) return new RunLock(lf);
+            busy = true;
+            error = "another uploader run holds " + path;
+        }
+        catch (PosixException e) { error = $"flock: {Posix.Describe(e.Errno)}"; }
+        lf.Dispose();
         return null;
     }
 
-    public void Dispose()
-    {
-        if (fd >= 0) Posix.Close(fd);
-        fd = -1;
-    }
+    public void Dispose() => file.Dispose(); // closing the descriptor releases the flock
 }

@@ -197,7 +197,7 @@ internal sealed class ChunkedGzipWriter : Stream
         // no longer see it.
         _sync = Task.Factory.StartNew(() =>
         {
-            if (Posix.Fsync((int)_file.DangerousGetHandle()) is int e and < 0) Interlocked.CompareExchange(ref _syncError, e, 0);
+            try { Posix.Fsync(_file); } catch (PosixException e) { Interlocked.CompareExchange(ref _syncError, -e.Errno, 0); }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 

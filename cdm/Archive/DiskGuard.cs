@@ -66,9 +66,13 @@ internal sealed class DiskGuard
     /// <param name="bytesRead">input read so far: nothing beyond it can be pending</param>
     public void Check(long bytesRead = 0)
     {
-        if (!Posix.TryFstatVfs(_corepath.Fd, out var vfs)) return;
-        long fsSize = (long)(vfs.Blocks * vfs.FragmentSize), available = (long)(vfs.BlocksAvailable * vfs.FragmentSize);
-        long written = Posix.TryFstat((int)_temp.DangerousGetHandle(), out var st) ? st.Blocks * 512 : 0;
+        Posix.StatVfs vfs;
+        try { vfs = Posix.FstatVfs(_corepath.Handle, _corepath.Path); }
+        catch (PosixException) { return; } // nothing to measure by: the capture goes on unguarded, as with no limits set
+        long fsSize = vfs.TotalBytes, available = vfs.AvailableBytes;
+        long written;
+        try { written = Posix.Fstat(_temp).Blocks * Posix.S_BLKSIZE; }
+        catch (PosixException) { written = 0; } // counted as nothing written yet: the free space still reflects it
         long pending = Math.Min(bytesRead, InFlightBound) + GuardedInput.Interval;
         var reason = DiskGuardPolicy.Check(_config, fsSize, available, _usage, written, pending);
         if (reason is not null && !_usageExact)
@@ -87,7 +91,7 @@ internal sealed class DiskGuard
     public void Published(long archiveBytes)
     {
         if (_config.MaxUse <= 0) return;
-        using var held = PrivateLock.Take(_corepath.Fd, KeptUsage.LockName, UsageLockWait);
+        using var held = PrivateLock.Take(_corepath.Handle, KeptUsage.LockName, UsageLockWait);
         if (held is null) return;
         if (KeptUsage.Parse(ReadSmall(_corepath, KeptUsage.FileName)) is not { } kept) return;
         Write(_corepath, kept.Add(archiveBytes, _replaced));
@@ -98,7 +102,7 @@ internal sealed class DiskGuard
     private static (long Total, bool Exact) ReadOrRescan(SafeDirectory corepath, bool forceRescan)
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        using var held = PrivateLock.Take(corepath.Fd, KeptUsage.LockName, UsageLockWait);
+        using var held = PrivateLock.Take(corepath.Handle, KeptUsage.LockName, UsageLockWait);
         if (!forceRescan && KeptUsage.Parse(ReadSmall(corepath, KeptUsage.FileName)) is { } kept && kept.IsFresh(now))
             return (kept.Total, false);
         long total = MeasureUsage(corepath, "", 0);
@@ -124,8 +128,13 @@ internal sealed class DiskGuard
         return dir.ReadSmall(name, 128) is { } bytes ? System.Text.Encoding.ASCII.GetString(bytes) : null;
     }
 
-    private static void Write(SafeDirectory dir, KeptUsage usage) =>
-        dir.WriteAtomically(KeptUsage.FileName, System.Text.Encoding.ASCII.GetBytes(usage.Serialize()), 0x180 /* 0600 */, out _, durable: false);
+    /// <summary>Stores the kept total. A failure is ignored on purpose: the total is a cache, and a missing or
+    /// stale one is rescanned by the next capture.</summary>
+    private static void Write(SafeDirectory dir, KeptUsage usage)
+    {
+        try { dir.WriteAtomically(KeptUsage.FileName, System.Text.Encoding.ASCII.GetBytes(usage.Serialize()), FileModes.Mode0600, durable: false); }
+        catch (IOException) { }
+    }
 }
 
 /// <summary>The kernel's pipe with the capture's time cap (maxcapturetime, counted from cdm's start): a read
@@ -134,7 +143,6 @@ internal sealed class DiskGuard
 /// head read for the core's notes included, so a stalled dump can hold the crashed process no longer.</summary>
 internal sealed class TimeCappedStdin(FileStream stdin, int maxSeconds) : ReadOnlyStream
 {
-    private readonly int _fd = (int)stdin.SafeFileHandle.DangerousGetHandle();
     private readonly long _deadline = maxSeconds > 0 ? CdmClock.StartedAt + maxSeconds * 1000L : long.MaxValue;
     private long _total;
 
@@ -156,8 +164,8 @@ internal sealed class TimeCappedStdin(FileStream stdin, int maxSeconds) : ReadOn
         {
             long left = _deadline - Environment.TickCount64;
             if (left <= 0) break;
-            int r = Posix.PollReadable(_fd, (int)Math.Min(left, int.MaxValue));
-            if (r != 0) return true; // readable, at end, or an error the read will report
+            try { if (Posix.PollReadable(stdin.SafeFileHandle, (int)Math.Min(left, int.MaxValue))) return true; }
+            catch (PosixException) { return true; } // the read that follows reports the pipe's error
         }
         CutReason = $"capture time above maxcapturetime ({maxSeconds} s) after {_total} bytes; cut there";
         return false;

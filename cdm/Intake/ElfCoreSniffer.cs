@@ -1,3 +1,5 @@
+using CoreDump.Native;
+
 namespace CoreDump.Cdm.Intake;
 
 /// <summary>Watches a core stream go by and keeps just the prefix needed to read its headers and notes
@@ -47,7 +49,7 @@ internal sealed class ElfCoreSniffer
         var p = _prefix.AsSpan(0, _length);
         if (_layout is null)
         {
-            if (!ElfCoreParser.IsElf64Le(p)) { Info = Info with { IsElf = p.Length >= 4 && p[0] == 0x7f && p[1] == 'E' && p[2] == 'L' && p[3] == 'F' }; _done = true; return; }
+            if (!ElfCoreParser.IsElf64Le(p)) { Info = Info with { IsElf = p.StartsWith(Elf64.ELFMAG) }; _done = true; return; }
             Info = Info with { IsElf = true, IsCore = ElfCoreParser.IsCore(p) };
             long phEnd = ElfCoreParser.ProgramHeadersEnd(p);
             if (phEnd < 0 || phEnd > MaxPrefix) { _done = true; return; }

@@ -28,7 +28,7 @@ internal static class HostFacts
                 int n = fs.ReadAtLeast(buf, buf.Length, throwOnEndOfStream: false);
                 return (buf[..n], path);
             }
-            catch (Exception) { }
+            catch (Exception) { } // unreadable: the next candidate, else the placeholder below
         }
         return ("# no os-release found\n"u8.ToArray(), "none");
     }

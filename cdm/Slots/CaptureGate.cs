@@ -33,7 +33,7 @@ internal sealed class CaptureGate : IDisposable
         while (true)
         {
             for (int i = 0; i < Slots; i++)
-                if (PrivateLock.Take(corepath.Fd, SlotName((first + i) % Slots), TimeSpan.Zero) is { } slot) return new CaptureGate(slot);
+                if (PrivateLock.Take(corepath.Handle, SlotName((first + i) % Slots), TimeSpan.Zero) is { } slot) return new CaptureGate(slot);
             if (Environment.TickCount64 >= deadline)
                 return new CaptureGate(null) { Note = $"all {Slots} capture slots busy for {maxWait.TotalSeconds:0} s; captured without one" };
             Thread.Sleep(20);

@@ -37,6 +37,7 @@ internal static class FileLog
 /// temporary directory (Serilog's shared file sink would use a named mutex under /tmp/.dotnet).</summary>
 internal sealed class AppendFileSink(string path, ITextFormatter formatter) : ILogEventSink
 {
+    private static SafeDirectoryHandle Cwd => SafeDirectoryHandle.CurrentDirectory;
     private readonly object _gate = new();
     private bool _dirReady, _lockGaveUp;
 
@@ -51,12 +52,11 @@ internal sealed class AppendFileSink(string path, ITextFormatter formatter) : IL
             {
                 if (!_dirReady) { Directory.CreateDirectory(Path.GetDirectoryName(path) ?? "/"); _dirReady = true; }
                 // after one wait that timed out, later lines of this logger do not wait again
-                using var held = PrivateLock.Take(-100, path + ".lock", _lockGaveUp ? TimeSpan.Zero : FileLog.LockWait);
+                using var held = PrivateLock.Take(Cwd, path + ".lock", _lockGaveUp ? TimeSpan.Zero : FileLog.LockWait);
                 _lockGaveUp |= held is null;
                 RollIfFull(bytes.Length);
-                int fd = Posix.OpenAt(-100, path, Posix.O_WRONLY | Posix.O_APPEND | Posix.O_CREAT | Posix.O_NOFOLLOW, 0x1A0 /* 0640 */);
-                if (fd < 0) return;
-                try { Posix.WriteAll(fd, bytes); } finally { Posix.Close(fd); }
+                using var file = Posix.OpenAt(Cwd, path, Posix.O_WRONLY | Posix.O_APPEND | Posix.O_CREAT | Posix.O_NOFOLLOW, FileModes.Mode0640);
+                Posix.WriteAll(file, bytes, path);
             }
             catch (Exception) { /* nowhere left to report to */ }
         }
@@ -64,8 +64,8 @@ internal sealed class AppendFileSink(string path, ITextFormatter formatter) : IL
 
     private void RollIfFull(int adding)
     {
-        if (!Posix.TryLStatAt(-100, path, out var st) || !st.IsRegular || st.Size + adding <= FileLog.MaxBytes) return;
+        if (!Posix.TryLStatAt(Cwd, path, out var st) || !st.IsRegular || st.Size + adding <= FileLog.MaxBytes) return;
         for (int i = FileLog.KeptFiles - 1; i >= 1; i--)
-            Posix.RenameAt(-100, i == 1 ? path : $"{path}.{i - 1}", $"{path}.{i}");
+            _ = Posix.TryRenameAt(Cwd, i == 1 ? path : $"{path}.{i - 1}", $"{path}.{i}"); // a rolled copy not made yet
     }
 }

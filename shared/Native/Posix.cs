@@ -4,17 +4,33 @@ using Microsoft.Win32.SafeHandles;
 namespace CoreDump.Native;
 
 /// <summary>The one place where CoreDump talks to libc directly: *at() calls relative to verified
-/// directory descriptors (so no path component can be swapped for a symlink), flock, fsync, pipe size.</summary>
+/// directory descriptors (so no path component can be swapped for a symlink), flock, fsync, pipe size.
+/// One error convention: a failed call throws <see cref="PosixException"/> (errno, the call, the path).
+/// The few <c>Try…</c> forms answer an expected question ("is it there?", "is it locked?") with false and
+/// still throw on any other failure. Descriptors are SafeHandles; the marshaller keeps each one alive
+/// (AddRef/Release) for the duration of the call. Constants carry their C names; their values (x86-64
+/// Linux, the only target) are checked against the C headers by tests/Shared/NativeLayoutTests.cs.</summary>
 internal static partial class Posix
 {
+    // <fcntl.h>
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
         O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000;
-    public const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+    public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
     public const int F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
-    public const int AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
-    public const int EEXIST = 17, ENOENT = 2, EWOULDBLOCK = 11, EINTR = 4, ENOSPC = 28, ELOOP = 40;
+    // <sys/file.h>
+    public const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+    // <errno.h>
+    public const int ENOENT = 2, EINTR = 4, ENXIO = 6, EAGAIN = 11, EWOULDBLOCK = EAGAIN, EEXIST = 17, ENOTDIR = 20, EISDIR = 21,
+        ENOSPC = 28, ENAMETOOLONG = 36, ELOOP = 40;
+    // <sys/stat.h>
     public const uint S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFLNK = 0xA000;
+    /// <summary>st_blocks counts 512-byte units whatever the filesystem's block size.</summary>
+    public const long S_BLKSIZE = 512;
+    // <poll.h>
+    public const short POLLIN = 1;
 
+    /// <summary>struct stat as the x86-64 Linux kernel and glibc lay it out (144 bytes; other architectures
+    /// order and size the fields differently, and the program is built for linux-x64 only).</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Stat
     {
@@ -28,93 +44,136 @@ internal static partial class Posix
         public readonly bool IsDirectory => (Mode & S_IFMT) == S_IFDIR;
         public readonly bool IsRegular => (Mode & S_IFMT) == S_IFREG;
         public readonly bool IsSymlink => (Mode & S_IFMT) == S_IFLNK;
+        /// <summary>The permission bits (st_mode without the file type).</summary>
+        public readonly UnixFileMode Permissions => (UnixFileMode)(Mode & ~S_IFMT);
     }
 
+    /// <summary>struct statvfs as glibc lays it out on x86-64 (112 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct StatVfs
     {
         public ulong BlockSize, FragmentSize, Blocks, BlocksFree, BlocksAvailable, Files, FilesFree, FilesAvailable, FsId, Flags, NameMax;
         private int _s0, _s1, _s2, _s3, _s4, _s5;
+        /// <summary>Bytes an unprivileged writer may still use (f_bavail × f_frsize).</summary>
+        public readonly long AvailableBytes => (long)Math.Min(BlocksAvailable * FragmentSize, long.MaxValue);
+        public readonly long TotalBytes => (long)Math.Min(Blocks * FragmentSize, long.MaxValue);
     }
 
+    /// <summary>struct pollfd (8 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd { public int Fd; public short Events, Revents; }
+
     [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int OpenAtRaw(int dirfd, string path, int flags, uint mode);
+    private static partial int OpenAtRaw(SafeHandle dirfd, string path, int flags, uint mode);
     [LibraryImport("libc", EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int MkdirAtRaw(int dirfd, string path, uint mode);
+    private static partial int MkdirAtRaw(SafeHandle dirfd, string path, uint mode);
     [LibraryImport("libc", EntryPoint = "renameat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int RenameAtRaw(int olddirfd, string oldpath, int newdirfd, string newpath);
+    private static partial int RenameAtRaw(SafeHandle olddirfd, string oldpath, SafeHandle newdirfd, string newpath);
     [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int UnlinkAtRaw(int dirfd, string path, int flags);
+    private static partial int UnlinkAtRaw(SafeHandle dirfd, string path, int flags);
     [LibraryImport("libc", EntryPoint = "fstatat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int FstatAtRaw(int dirfd, string path, out Stat st, int flags);
+    private static partial int FstatAtRaw(SafeHandle dirfd, string path, out Stat st, int flags);
     [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
-    private static partial int FstatRaw(int fd, out Stat st);
+    private static partial int FstatRaw(SafeHandle fd, out Stat st);
     [LibraryImport("libc", EntryPoint = "fstatvfs", SetLastError = true)]
-    private static partial int FstatVfsRaw(int fd, out StatVfs st);
+    private static partial int FstatVfsRaw(SafeHandle fd, out StatVfs st);
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-    private static partial int FlockRaw(int fd, int op);
+    private static partial int FlockRaw(SafeHandle fd, int op);
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int FsyncRaw(int fd);
+    private static partial int FsyncRaw(SafeHandle fd);
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int FcntlRaw(int fd, int cmd, int arg);
+    private static partial int FcntlRaw(SafeHandle fd, int cmd, int arg);
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-    private static unsafe partial nint WriteRaw(int fd, byte* buf, nuint count);
+    private static unsafe partial nint WriteRaw(SafeHandle fd, byte* buf, nuint count);
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     private static unsafe partial int PollRaw(PollFd* fds, nuint nfds, int timeoutMs);
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int CloseRaw(int fd);
+    internal static partial int CloseRaw(int fd);
+    [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+    private static partial int FchmodRaw(SafeHandle fd, uint mode);
+    [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
+    private static partial int FchownRaw(SafeHandle fd, uint uid, uint gid);
     [LibraryImport("libc", EntryPoint = "umask")]
-    public static partial uint Umask(uint mask);
+    private static partial uint UmaskRaw(uint mask);
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint Geteuid();
     [LibraryImport("libc", EntryPoint = "getpid")]
     public static partial int Getpid();
-    [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
-    private static partial int FchmodRaw(int fd, uint mode);
-    [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
-    private static partial int FchownRaw(int fd, uint uid, uint gid);
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 
     public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno) + $" (errno {errno})";
 
-    /// <summary>openat(2) retried on EINTR; returns the fd or -errno.</summary>
-    public static int OpenAt(int dirfd, string path, int flags, uint mode = 0)
+    /// <summary>The syscall boundary's one check: a negative result becomes a <see cref="PosixException"/>
+    /// with the errno the call left.</summary>
+    public static int Check(int result, string call, string? path = null) =>
+        result >= 0 ? result : throw new PosixException(call, path, LastErrno);
+
+    /// <summary>Sets the process's umask; returns the previous one.</summary>
+    public static UnixFileMode Umask(UnixFileMode mask) => (UnixFileMode)UmaskRaw((uint)mask);
+
+    /// <summary>openat(2) of a file (O_CLOEXEC added), retried on EINTR.</summary>
+    public static SafeFileHandle OpenAt(SafeHandle dir, string path, int flags, UnixFileMode mode = 0) =>
+        new(OpenFd(dir, path, flags, mode), ownsHandle: true);
+
+    /// <summary>openat(2) of a directory (O_DIRECTORY and O_CLOEXEC added), retried on EINTR.</summary>
+    public static SafeDirectoryHandle OpenDirectoryAt(SafeHandle dir, string path, int flags) =>
+        new(OpenFd(dir, path, flags | O_DIRECTORY, 0), ownsHandle: true);
+
+    private static int OpenFd(SafeHandle dir, string path, int flags, UnixFileMode mode)
     {
         while (true)
         {
-            int fd = OpenAtRaw(dirfd, path, flags | O_CLOEXEC, mode);
+            int fd = OpenAtRaw(dir, path, flags | O_CLOEXEC, (uint)mode);
             if (fd >= 0) return fd;
             int e = LastErrno;
-            if (e != EINTR) return -e;
+            if (e != EINTR) throw new PosixException("openat", path, e);
         }
     }
 
-    public static int MkdirAt(int dirfd, string path, uint mode) => MkdirAtRaw(dirfd, path, mode) == 0 ? 0 : -LastErrno;
-    public static int RenameAt(int dirfd, string from, string to) => RenameAtRaw(dirfd, from, dirfd, to) == 0 ? 0 : -LastErrno;
-    public static int UnlinkAt(int dirfd, string path, bool directory = false) => UnlinkAtRaw(dirfd, path, directory ? AT_REMOVEDIR : 0) == 0 ? 0 : -LastErrno;
-    public static int Fsync(int fd) => FsyncRaw(fd) == 0 ? 0 : -LastErrno;
-    public static int Fchmod(int fd, uint mode) => FchmodRaw(fd, mode) == 0 ? 0 : -LastErrno;
-    public static int Fchown(int fd, uint uid, uint gid) => FchownRaw(fd, uid, gid) == 0 ? 0 : -LastErrno;
-    public static int Close(int fd) => CloseRaw(fd);
+    public static void MkdirAt(SafeHandle dir, string path, UnixFileMode mode) => Check(MkdirAtRaw(dir, path, (uint)mode), "mkdirat", path);
 
-    public static int Flock(int fd, int op)
+    public static void RenameAt(SafeHandle dir, string from, string to) => Check(RenameAtRaw(dir, from, dir, to), "renameat", $"{from} → {to}");
+
+    /// <summary>rename(2) of a name that may not exist: false when <paramref name="from"/> is not there.</summary>
+    public static bool TryRenameAt(SafeHandle dir, string from, string to) =>
+        RenameAtRaw(dir, from, dir, to) == 0 || (LastErrno is var e && e == ENOENT ? false : throw new PosixException("renameat", $"{from} → {to}", e));
+
+    public static void UnlinkAt(SafeHandle dir, string path, int flags = 0) => Check(UnlinkAtRaw(dir, path, flags), "unlinkat", path);
+
+    /// <summary>unlink(2) of a name that may not exist: false when it is not there.</summary>
+    public static bool TryUnlinkAt(SafeHandle dir, string path, int flags = 0) =>
+        UnlinkAtRaw(dir, path, flags) == 0 || (LastErrno is var e && e == ENOENT ? false : throw new PosixException("unlinkat", path, e));
+
+    public static void Fsync(SafeHandle fd, string? path = null) => Check(FsyncRaw(fd), "fsync", path);
+    public static void Fchmod(SafeHandle fd, UnixFileMode mode, string? path = null) => Check(FchmodRaw(fd, (uint)mode), "fchmod", path);
+    public static void Fchown(SafeHandle fd, uint uid, uint gid, string? path = null) => Check(FchownRaw(fd, uid, gid), "fchown", path);
+
+    /// <summary>flock(2), retried on EINTR; without LOCK_NB it waits for the lock.</summary>
+    public static void Flock(SafeHandle fd, int op, string? path = null)
     {
-        while (true)
-        {
-            if (FlockRaw(fd, op) == 0) return 0;
-            int e = LastErrno;
-            if (e != EINTR) return -e;
-        }
+        while (FlockRaw(fd, op) != 0)
+            if (LastErrno is var e && e != EINTR) throw new PosixException("flock", path, e);
     }
 
-    public const short POLLIN = 1;
+    /// <summary>flock(2) with LOCK_NB added: false when another descriptor holds a conflicting lock.</summary>
+    public static bool TryFlock(SafeHandle fd, int op, string? path = null)
+    {
+        while (FlockRaw(fd, op | LOCK_NB) != 0)
+        {
+            int e = LastErrno;
+            if (e == EWOULDBLOCK) return false;
+            if (e != EINTR) throw new PosixException("flock", path, e);
+        }
+        return true;
+    }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd { public int Fd; public short Events, Revents; }
+    /// <summary>flock(LOCK_UN). Its result is ignored on purpose: on a descriptor that is open it cannot fail,
+    /// and closing the descriptor releases the lock anyway.</summary>
+    public static void Unlock(SafeHandle fd) => _ = FlockRaw(fd, LOCK_UN);
 
-    /// <summary>write(2) of the whole span (retried on EINTR and short writes); returns 0 or -errno.</summary>
-    public static unsafe int WriteAll(int fd, ReadOnlySpan<byte> data)
+    /// <summary>write(2) of the whole span (retried on EINTR and short writes).</summary>
+    public static unsafe void WriteAll(SafeHandle fd, ReadOnlySpan<byte> data, string? path = null)
     {
         fixed (byte* p = data)
         {
@@ -122,28 +181,52 @@ internal static partial class Posix
             while (done < data.Length)
             {
                 nint n = WriteRaw(fd, p + done, (nuint)(data.Length - done));
-                if (n < 0) { int e = LastErrno; if (e == EINTR) continue; return -e; }
+                if (n < 0) { int e = LastErrno; if (e == EINTR) continue; throw new PosixException("write", path, e); }
                 done += (int)n;
             }
         }
-        return 0;
     }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for <paramref name="fd"/> to be readable (or at end of
-    /// file / hung up). Returns 1 when it is, 0 on timeout, -errno on error.</summary>
-    public static unsafe int PollReadable(int fd, int timeoutMs)
+    /// file / hung up): true when it is, false on timeout or a signal.</summary>
+    /// <remarks>poll(2) takes descriptors inside an array of structs, which the marshaller cannot fill from a
+    /// SafeHandle: the handle is kept alive by hand around the call (the one place that reads the number).</remarks>
+    public static unsafe bool PollReadable(SafeHandle fd, int timeoutMs)
     {
-        var p = new PollFd { Fd = fd, Events = POLLIN };
-        int r = PollRaw(&p, 1, timeoutMs);
-        return r > 0 ? 1 : r == 0 ? 0 : LastErrno == EINTR ? 0 : -LastErrno;
+        bool added = false;
+        try
+        {
+            fd.DangerousAddRef(ref added);
+            var p = new PollFd { Fd = (int)fd.DangerousGetHandle(), Events = POLLIN };
+            int r = PollRaw(&p, 1, timeoutMs);
+            if (r > 0) return true;
+            if (r == 0 || LastErrno == EINTR) return false;
+            throw new PosixException("poll", null, LastErrno);
+        }
+        finally { if (added) fd.DangerousRelease(); }
     }
 
-    public static bool TryLStatAt(int dirfd, string path, out Stat st) => FstatAtRaw(dirfd, path, out st, AT_SYMLINK_NOFOLLOW) == 0;
-    public static bool TryFstat(int fd, out Stat st) => FstatRaw(fd, out st) == 0;
-    public static bool TryFstatVfs(int fd, out StatVfs st) => FstatVfsRaw(fd, out st) == 0;
+    /// <summary>lstat relative to <paramref name="dir"/>: false when nothing is at the name (ENOENT, ENOTDIR,
+    /// ELOOP, ENAMETOOLONG: the path leads nowhere); any other failure throws.</summary>
+    public static bool TryLStatAt(SafeHandle dir, string path, out Stat st)
+    {
+        if (FstatAtRaw(dir, path, out st, AT_SYMLINK_NOFOLLOW) == 0) return true;
+        int e = LastErrno;
+        return e is ENOENT or ENOTDIR or ELOOP or ENAMETOOLONG ? false : throw new PosixException("fstatat", path, e);
+    }
 
-    /// <summary>Grows a pipe's buffer (best effort); returns the resulting size or -errno.</summary>
-    public static int SetPipeSize(int fd, int bytes) => FcntlRaw(fd, F_SETPIPE_SZ, bytes) is var r && r >= 0 ? r : -LastErrno;
+    public static Stat Fstat(SafeHandle fd, string? path = null)
+    {
+        Check(FstatRaw(fd, out var st), "fstat", path);
+        return st;
+    }
 
-    public static SafeFileHandle Handle(int fd, bool owns = true) => new((IntPtr)fd, owns);
+    public static StatVfs FstatVfs(SafeHandle fd, string? path = null)
+    {
+        Check(FstatVfsRaw(fd, out var st), "fstatvfs", path);
+        return st;
+    }
+
+    /// <summary>fcntl(F_SETPIPE_SZ); returns the pipe's resulting buffer size.</summary>
+    public static int SetPipeSize(SafeHandle fd, int bytes) => Check(FcntlRaw(fd, F_SETPIPE_SZ, bytes), "fcntl(F_SETPIPE_SZ)");
 }

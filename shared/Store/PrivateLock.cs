@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
 
 namespace CoreDump.Store;
@@ -8,35 +9,34 @@ namespace CoreDump.Store;
 /// when <see cref="Take"/> returns null, so no lock can stall them.</summary>
 internal sealed class PrivateLock : IDisposable
 {
-    private int _fd;
+    private readonly SafeFileHandle _file;
 
-    private PrivateLock(int fd) => _fd = fd;
+    private PrivateLock(SafeFileHandle file) => _file = file;
 
-    /// <param name="dirFd">directory the name is relative to (-100 = AT_FDCWD for a path)</param>
-    public static PrivateLock? Take(int dirFd, string name, TimeSpan maxWait)
+    /// <summary>The lock, or null when it cannot be had in time or cannot be used at all (the file cannot be
+    /// opened or created, is not private, or flock fails): every caller has a way on without it.</summary>
+    /// <param name="dir">directory the name is relative to (<see cref="SafeDirectoryHandle.CurrentDirectory"/> for a path)</param>
+    public static PrivateLock? Take(SafeDirectoryHandle dir, string name, TimeSpan maxWait)
     {
-        int fd = Posix.OpenAt(dirFd, name, Posix.O_RDWR | Posix.O_CREAT | Posix.O_NOFOLLOW | Posix.O_NONBLOCK, 0x180 /* 0600 */);
-        if (fd < 0) return null;
-        if (!Posix.TryFstat(fd, out var st) || !IsPrivate(st, Posix.Geteuid()))
+        SafeFileHandle file;
+        try { file = Posix.OpenAt(dir, name, Posix.O_RDWR | Posix.O_CREAT | Posix.O_NOFOLLOW | Posix.O_NONBLOCK, FileModes.Mode0600); }
+        catch (PosixException) { return null; }
+        try
         {
-            Posix.Close(fd);
-            return null;
+            if (!IsPrivate(Posix.Fstat(file, name), Posix.Geteuid())) { file.Dispose(); return null; }
+            long deadline = Environment.TickCount64 + (long)maxWait.TotalMilliseconds;
+            while (!Posix.TryFlock(file, Posix.LOCK_EX, name))
+            {
+                if (Environment.TickCount64 >= deadline) { file.Dispose(); return null; }
+                Thread.Sleep(5);
+            }
+            return new PrivateLock(file);
         }
-        long deadline = Environment.TickCount64 + (long)maxWait.TotalMilliseconds;
-        while (Posix.Flock(fd, Posix.LOCK_EX | Posix.LOCK_NB) != 0)
-        {
-            if (Environment.TickCount64 >= deadline) { Posix.Close(fd); return null; }
-            Thread.Sleep(5);
-        }
-        return new PrivateLock(fd);
+        catch (PosixException) { file.Dispose(); return null; }
     }
 
     /// <summary>A regular file of <paramref name="euid"/> that neither group nor others may read or write.</summary>
-    public static bool IsPrivate(Posix.Stat st, uint euid) => st.IsRegular && st.Uid == euid && (st.Mode & 0x3F /* 077 */) == 0;
+    public static bool IsPrivate(Posix.Stat st, uint euid) => st.IsRegular && st.Uid == euid && (st.Permissions & FileModes.GroupOrOtherAny) == 0;
 
-    public void Dispose()
-    {
-        if (_fd >= 0) Posix.Close(_fd); // closing the only descriptor releases the flock
-        _fd = -1;
-    }
+    public void Dispose() => _file.Dispose(); // closing the only descriptor releases the flock
 }

@@ -4,44 +4,61 @@ using CoreDump.Native;
 namespace CoreDump.Store;
 
 /// <summary>An open, verified directory: every file operation below it goes through *at() calls on this
-/// descriptor with O_NOFOLLOW, so a path swapped for a symlink after the check cannot redirect a write.</summary>
+/// descriptor with O_NOFOLLOW, so a path swapped for a symlink after the check cannot redirect a write.
+/// Failed calls throw <see cref="PosixException"/>; <c>Try…</c> members answer false (or null) only for
+/// "nothing there".</summary>
 internal sealed class SafeDirectory : IDisposable
 {
-    public int Fd { get; private set; }
+    public SafeDirectoryHandle Handle { get; }
     public string Path { get; }
 
-    private SafeDirectory(int fd, string path) { Fd = fd; Path = path; }
+    private SafeDirectory(SafeDirectoryHandle handle, string path) { Handle = handle; Path = path; }
 
     /// <summary>Opens (creating if missing, with <paramref name="mode"/>) a directory that must not be a symlink,
-    /// must belong to us and must not be writable by group or others.</summary>
-    public static SafeDirectory? Open(int parentFd, string name, string path, uint mode, bool create, out string? refusal)
+    /// must belong to us and must not be writable by group or others. Null with the refusal otherwise.</summary>
+    public static SafeDirectory? Open(SafeDirectoryHandle parent, string name, string path, UnixFileMode mode, bool create, out string? refusal)
     {
         refusal = null;
         if (create)
         {
-            int mk = Posix.MkdirAt(parentFd, name, mode);
-            if (mk < 0 && mk != -Posix.EEXIST) { refusal = $"cannot create {path}: {Posix.Describe(-mk)}"; return null; }
+            try { Posix.MkdirAt(parent, name, mode); }
+            catch (PosixException e) when (e.Errno == Posix.EEXIST) { } // already there: verified below like any other
+            catch (PosixException e) { refusal = $"cannot create {path}: {Posix.Describe(e.Errno)}"; return null; }
         }
-        int fd = Posix.OpenAt(parentFd, name, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW);
-        if (fd < 0)
+        SafeDirectoryHandle h;
+        try { h = Posix.OpenDirectoryAt(parent, name, Posix.O_RDONLY | Posix.O_NOFOLLOW); }
+        catch (PosixException e)
         {
-            refusal = -fd == Posix.ELOOP || -fd == 20 /* ENOTDIR */ ? $"{path} is a symlink or not a directory; refused" : $"cannot open {path}: {Posix.Describe(-fd)}";
+            refusal = e.Errno is Posix.ELOOP or Posix.ENOTDIR ? $"{path} is a symlink or not a directory; refused" : $"cannot open {path}: {Posix.Describe(e.Errno)}";
             return null;
         }
-        if (!Posix.TryFstat(fd, out var st) || !st.IsDirectory) { Posix.Close(fd); refusal = $"{path} is not a directory; refused"; return null; }
-        if (st.Uid != Posix.Geteuid()) { Posix.Close(fd); refusal = $"{path} is owned by uid {st.Uid}, not {Posix.Geteuid()}; refused"; return null; }
-        if ((st.Mode & 0x12) != 0) { Posix.Close(fd); refusal = $"{path} is writable by group or others (mode {Convert.ToString(st.Mode & 0xfff, 8)}); refused"; return null; }
-        return new SafeDirectory(fd, path);
+        refusal = Refusal(h, path);
+        if (refusal is null) return new SafeDirectory(h, path);
+        h.Dispose();
+        return null;
+    }
+
+    /// <summary>Why the open directory is not ours to use, or null when it is.</summary>
+    private static string? Refusal(SafeDirectoryHandle h, string path)
+    {
+        Posix.Stat st;
+        try { st = Posix.Fstat(h, path); }
+        catch (PosixException e) { return $"cannot stat {path}: {Posix.Describe(e.Errno)}"; }
+        if (!st.IsDirectory) return $"{path} is not a directory; refused";
+        if (st.Uid != Posix.Geteuid()) return $"{path} is owned by uid {st.Uid}, not {Posix.Geteuid()}; refused";
+        if ((st.Permissions & FileModes.GroupOrOtherWrite) != 0)
+            return $"{path} is writable by group or others (mode {Convert.ToString((int)st.Permissions, 8)}); refused";
+        return null;
     }
 
     /// <summary>Opens an absolute path, creating missing components (0755); only the last component is verified.</summary>
-    public static SafeDirectory? OpenPath(string absolute, uint mode, out string? refusal)
+    public static SafeDirectory? OpenPath(string absolute, UnixFileMode mode, out string? refusal)
     {
         string parent = System.IO.Path.GetDirectoryName(absolute) ?? "/";
         if (absolute == "/") { refusal = "corepath / refused"; return null; }
         if (!Directory.Exists(parent))
         {
-            try { Directory.CreateDirectory(parent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute); }
+            try { Directory.CreateDirectory(parent, FileModes.Mode0755); }
             catch (Exception e) { refusal = $"cannot create {parent}: {e.Message}"; return null; }
         }
         return OpenUnderParent(absolute, mode, create: true, out refusal);
@@ -56,100 +73,129 @@ internal sealed class SafeDirectory : IDisposable
         return OpenUnderParent(absolute, 0, create: false, out refusal);
     }
 
-    private static SafeDirectory? OpenUnderParent(string absolute, uint mode, bool create, out string? refusal)
+    private static SafeDirectory? OpenUnderParent(string absolute, UnixFileMode mode, bool create, out string? refusal)
     {
         string parent = System.IO.Path.GetDirectoryName(absolute) ?? "/";
-        int pfd = Posix.OpenAt(-100 /* AT_FDCWD */, parent, Posix.O_RDONLY | Posix.O_DIRECTORY);
-        if (pfd < 0) { refusal = $"cannot open {parent}: {Posix.Describe(-pfd)}"; return null; }
-        try { return Open(pfd, System.IO.Path.GetFileName(absolute), absolute, mode, create, out refusal); }
-        finally { Posix.Close(pfd); }
+        SafeDirectoryHandle p;
+        try { p = Posix.OpenDirectoryAt(SafeDirectoryHandle.CurrentDirectory, parent, Posix.O_RDONLY); }
+        catch (PosixException e) { refusal = $"cannot open {parent}: {Posix.Describe(e.Errno)}"; return null; }
+        using (p) return Open(p, System.IO.Path.GetFileName(absolute), absolute, mode, create, out refusal);
     }
 
-    public SafeDirectory? OpenChild(string name, uint mode, bool create, out string? refusal) =>
-        Open(Fd, name, System.IO.Path.Combine(Path, name), mode, create, out refusal);
+    public SafeDirectory? OpenChild(string name, UnixFileMode mode, bool create, out string? refusal) =>
+        Open(Handle, name, System.IO.Path.Combine(Path, name), mode, create, out refusal);
 
-    /// <summary>Names in this directory, read through the descriptor (not the path).</summary>
+    /// <summary>Names in this directory, read through the descriptor (not the path); empty when it cannot be
+    /// listed (callers treat that as "nothing there": no slot taken, nothing to clean).</summary>
     public List<string> List()
     {
-        string via = $"/proc/self/fd/{Fd}";
+        string via = Handle.ProcPath;
         string dir = Directory.Exists(via) ? via : Path;
         try { return Directory.EnumerateFileSystemEntries(dir).Select(p => System.IO.Path.GetFileName(p)).ToList(); }
         catch (IOException) { return []; }
         catch (UnauthorizedAccessException) { return []; }
     }
 
-    public bool TryLock(bool wait) => Posix.Flock(Fd, Posix.LOCK_EX | (wait ? 0 : Posix.LOCK_NB)) == 0;
-    public void Unlock() => Posix.Flock(Fd, Posix.LOCK_UN);
-
-    /// <summary>Creates a new regular file exclusively (never following or replacing anything).</summary>
-    public SafeFileHandle? CreateExclusive(string name, uint mode, out int errno)
+    /// <summary>Waits for the directory's exclusive flock; the lock lasts until the scope is disposed.</summary>
+    public DirectoryLock Lock()
     {
-        int fd = Posix.OpenAt(Fd, name, Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW, mode);
-        errno = fd < 0 ? -fd : 0;
-        return fd < 0 ? null : Posix.Handle(fd);
+        Posix.Flock(Handle, Posix.LOCK_EX, Path);
+        return new DirectoryLock(Handle);
     }
 
-    /// <summary>Opens an existing regular file without following a symlink.</summary>
-    public SafeFileHandle? OpenExisting(string name, bool write, out int errno)
+    /// <summary>The directory's exclusive flock if nobody holds it now, else null.</summary>
+    public DirectoryLock? TryLock() => Posix.TryFlock(Handle, Posix.LOCK_EX, Path) ? new DirectoryLock(Handle) : null;
+
+    /// <summary>Creates a new regular file exclusively (never following or replacing anything).</summary>
+    public SafeFileHandle CreateExclusive(string name, UnixFileMode mode) =>
+        Posix.OpenAt(Handle, name, Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW, mode);
+
+    /// <summary>Opens an existing regular file without following a symlink and without blocking on a FIFO.
+    /// Null when no regular file is at the name: nothing there, a symlink (O_NOFOLLOW refuses it), a
+    /// directory, a FIFO or a device. Any other failure throws.</summary>
+    public SafeFileHandle? TryOpenRegular(string name, bool write)
     {
-        int fd = Posix.OpenAt(Fd, name, (write ? Posix.O_RDWR : Posix.O_RDONLY) | Posix.O_NOFOLLOW | Posix.O_NONBLOCK);
-        errno = fd < 0 ? -fd : 0;
-        if (fd < 0) return null;
-        if (!Posix.TryFstat(fd, out var st) || !st.IsRegular) { Posix.Close(fd); errno = 21; return null; }
-        return Posix.Handle(fd);
+        SafeFileHandle h;
+        try { h = Posix.OpenAt(Handle, name, (write ? Posix.O_RDWR : Posix.O_RDONLY) | Posix.O_NOFOLLOW | Posix.O_NONBLOCK); }
+        catch (PosixException e) when (e.Errno is Posix.ENOENT or Posix.ELOOP or Posix.EISDIR or Posix.ENXIO) { return null; }
+        if (Posix.Fstat(h, name).IsRegular) return h;
+        h.Dispose();
+        return null;
     }
 
     /// <summary>At most <paramref name="max"/> bytes of a small file (a marker, a counter); null when it
-    /// cannot be opened or read. Opened with O_NOFOLLOW, so a planted link reads as missing.</summary>
+    /// cannot be opened or read: its callers fall back to "absent" (no bookkeeping, a fresh counter).
+    /// Opened with O_NOFOLLOW, so a planted link reads as missing.</summary>
     public byte[]? ReadSmall(string name, int max)
     {
-        using var h = OpenExisting(name, write: false, out _);
-        if (h is null) return null;
-        long size = Posix.TryFstat((int)h.DangerousGetHandle(), out var st) ? st.Size : max;
-        var buf = new byte[(int)Math.Min(Math.Max(size, 0), max)];
-        int n = 0;
         try
         {
+            using var h = TryOpenRegular(name, write: false);
+            if (h is null) return null;
+            var buf = new byte[(int)Math.Min(Math.Max(Posix.Fstat(h, name).Size, 0), max)];
+            int n = 0;
             while (n < buf.Length)
             {
                 int r = RandomAccess.Read(h, buf.AsSpan(n), n);
                 if (r <= 0) break;
                 n += r;
             }
+            return buf[..n];
         }
         catch (IOException) { return null; }
-        return buf[..n];
     }
 
-    public bool IsRegularFile(string name) => Posix.TryLStatAt(Fd, name, out var st) && st.IsRegular;
-    public bool TryStat(string name, out Posix.Stat st) => Posix.TryLStatAt(Fd, name, out st);
-    public int Rename(string from, string to) => Posix.RenameAt(Fd, from, to);
-    public int Unlink(string name) => Posix.UnlinkAt(Fd, name);
-    public int Sync() => Posix.Fsync(Fd);
+    public bool IsRegularFile(string name) => Posix.TryLStatAt(Handle, name, out var st) && st.IsRegular;
 
-    /// <summary>Writes a small file atomically: exclusive temporary, fsync, rename over the target.</summary>
+    /// <summary>lstat of a name in this directory; false when nothing is there.</summary>
+    public bool TryStat(string name, out Posix.Stat st) => Posix.TryLStatAt(Handle, name, out st);
+
+    public void Rename(string from, string to) => Posix.RenameAt(Handle, from, to);
+
+    /// <summary>Removes a name; false when it was not there.</summary>
+    public bool TryUnlink(string name) => Posix.TryUnlinkAt(Handle, name);
+
+    public void Sync() => Posix.Fsync(Handle, Path);
+
+    /// <summary>Writes a small file atomically: exclusive temporary, fsync, rename over the target, fsync of the
+    /// directory. Throws on any failure; the temporary is removed when the rename did not happen. A throw
+    /// from the directory's fsync means the new content is in place but may not survive a power loss.</summary>
     /// <param name="durable">fsync the file and the directory (skip for bookkeeping that may be lost)</param>
-    public bool WriteAtomically(string name, ReadOnlySpan<byte> content, uint mode, out string? error, bool durable = true)
+    public void WriteAtomically(string name, ReadOnlySpan<byte> content, UnixFileMode mode, bool durable = true)
     {
         string tmp = $".{name}.{Posix.Getpid()}.w";
-        Unlink(tmp);
-        using (var h = CreateExclusive(tmp, mode, out int e))
+        _ = TryUnlink(tmp); // a killed writer's leftover with our pid; usually not there
+        try
         {
-            if (h is null) { error = $"cannot create {tmp}: {Posix.Describe(e)}"; return false; }
-            try { RandomAccess.Write(h, content, 0); }
-            catch (IOException ex) { Unlink(tmp); error = ex.Message; return false; }
-            if (durable) Posix.Fsync((int)h.DangerousGetHandle());
+            using (var h = CreateExclusive(tmp, mode))
+            {
+                RandomAccess.Write(h, content, 0);
+                // before the rename: content that may not be on disk must not replace the target
+                if (durable) Posix.Fsync(h, System.IO.Path.Combine(Path, tmp));
+            }
+            Rename(tmp, name);
         }
-        int r = Rename(tmp, name);
-        if (r < 0) { Unlink(tmp); error = Posix.Describe(-r); return false; }
+        catch (IOException)
+        {
+            try { _ = TryUnlink(tmp); }
+            catch (PosixException) { } // the first failure is the one to report; a leftover is removed later
+            throw;
+        }
         if (durable) Sync();
-        error = null;
-        return true;
     }
+
+    public void Dispose() => Handle.Dispose();
+}
+
+/// <summary>A held flock on a <see cref="SafeDirectory"/>; disposing it unlocks (once).</summary>
+internal sealed class DirectoryLock(SafeDirectoryHandle handle) : IDisposable
+{
+    private bool _released;
 
     public void Dispose()
     {
-        if (Fd >= 0) Posix.Close(Fd);
-        Fd = -1;
+        if (_released) return;
+        _released = true;
+        Posix.Unlock(handle);
     }
 }

@@ -110,7 +110,7 @@ public class CapTests
     private static KeptUsage ReadKept(TempRoot root)
     {
         var path = Path.Combine(root.CorePath, KeptUsage.FileName);
-        Assert.That((int)File.GetUnixFileMode(path) & 0x3F, Is.EqualTo(0), "root-only");
+        Assert.That((int)File.GetUnixFileMode(path) & Convert.ToInt32("077", 8), Is.EqualTo(0), "root-only");
         return KeptUsage.Parse(File.ReadAllText(path)) ?? throw new AssertionException("unreadable .usage");
     }
 
@@ -119,7 +119,7 @@ public class CapTests
         Directory.CreateDirectory(corepath);
         for (int d = 0; d < Daemons; d++)
         {
-            var dir = Directory.CreateDirectory(Path.Combine(corepath, $"d{d}"), (UnixFileMode)0x1E8).FullName;
+            var dir = Directory.CreateDirectory(Path.Combine(corepath, $"d{d}"), (UnixFileMode)Convert.ToInt32("750", 8)).FullName;
             for (int k = 1; k <= PerDaemon; k++)
             {
                 using var f = File.Create(Path.Combine(dir, $"d{d}.{k}.1000.core.tar.gz"));

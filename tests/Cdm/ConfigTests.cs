@@ -77,7 +77,7 @@ public class ConfigTests
         var crash = Crashes.Cached("segv");
         using var root = new TempRoot();
         Directory.CreateDirectory(root.DaemonDir(crash.Daemon));
-        File.SetUnixFileMode(root.DaemonDir(crash.Daemon), (UnixFileMode)0x1FF);
+        File.SetUnixFileMode(root.DaemonDir(crash.Daemon), (UnixFileMode)Convert.ToInt32("777", 8));
         KernelLike.Capture(root, "ww", 4002, crash.CorePath);
         Assert.That(root.Archives(crash.Daemon), Is.Empty);
         Assert.That(root.DropRecords(crash.Daemon), Is.Empty, "nothing at all is written into a refused directory");

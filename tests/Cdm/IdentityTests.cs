@@ -14,7 +14,7 @@ public class IdentityTests
     private static (string Core, int Pid) CrashAs(string exe, int uid, string mode, string name)
     {
         string dir = Directory.CreateTempSubdirectory("cdmcrash-uid-").FullName;
-        File.SetUnixFileMode(dir, (UnixFileMode)0x1FF); // the crashed process writes its core here
+        File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("777", 8)); // the crashed process writes its core here
         Proc.Sh("ulimit -c unlimited; setpriv --reuid=\"$4\" --regid=\"$4\" --clear-groups \"$1\" \"$2\" \"$3\" & echo $! > pid; wait",
             dir, 60_000, exe, mode, name, uid.ToString());
         var cores = Directory.GetFiles(dir, "core*");

@@ -31,9 +31,9 @@ public class LockTests
         {
             // planted by another user in a folder it may write to: cdm must not use it, let alone wait on it
             File.WriteAllText(path, "");
-            File.SetUnixFileMode(path, (UnixFileMode)0x1B6);
+            File.SetUnixFileMode(path, (UnixFileMode)Convert.ToInt32("666", 8));
             Proc.MustSh("chown 65534:65534 \"$1\"", null, path);
-            File.SetUnixFileMode(Path.GetDirectoryName(path)!, (UnixFileMode)0x1FF | UnixFileMode.StickyBit);
+            File.SetUnixFileMode(Path.GetDirectoryName(path)!, (UnixFileMode)Convert.ToInt32("777", 8) | UnixFileMode.StickyBit);
         }
         using var holder = HoldLock(path, unprivileged);
         var clock = Stopwatch.StartNew();
@@ -62,7 +62,7 @@ public class LockTests
         using var root = new TempRoot(extraConfig: "maxcore=3\n"); // a duplicate key: one more log line (a warning)
         Directory.CreateDirectory(Path.GetDirectoryName(root.LogFile)!);
         File.WriteAllText(root.LogFile + ".lock", "");
-        File.SetUnixFileMode(root.LogFile + ".lock", (UnixFileMode)0x180);
+        File.SetUnixFileMode(root.LogFile + ".lock", (UnixFileMode)Convert.ToInt32("600", 8));
         using var holder = HoldLock(root.LogFile + ".lock", unprivileged: false);
         var clock = Stopwatch.StartNew();
         KernelLike.Capture(root, "rootlock", 9310, crash.CorePath);
@@ -74,11 +74,11 @@ public class LockTests
     /// <summary>Lets uid 65534 reach the tree: the root, the config, os-release and the log folder.</summary>
     private static void OpenToOthers(TempRoot root)
     {
-        File.SetUnixFileMode(root.Dir, (UnixFileMode)0x1ED);
-        File.SetUnixFileMode(root.ConfigFile, (UnixFileMode)0x1A4);
-        File.SetUnixFileMode(root.OsRelease, (UnixFileMode)0x1A4);
-        Directory.CreateDirectory(Path.GetDirectoryName(root.LogFile)!, (UnixFileMode)0x1ED);
-        File.SetUnixFileMode(Path.GetDirectoryName(root.LogFile)!, (UnixFileMode)0x1ED);
+        File.SetUnixFileMode(root.Dir, (UnixFileMode)Convert.ToInt32("755", 8));
+        File.SetUnixFileMode(root.ConfigFile, (UnixFileMode)Convert.ToInt32("644", 8));
+        File.SetUnixFileMode(root.OsRelease, (UnixFileMode)Convert.ToInt32("644", 8));
+        Directory.CreateDirectory(Path.GetDirectoryName(root.LogFile)!, (UnixFileMode)Convert.ToInt32("755", 8));
+        File.SetUnixFileMode(Path.GetDirectoryName(root.LogFile)!, (UnixFileMode)Convert.ToInt32("755", 8));
     }
 
     /// <summary>flock -x PATH sleep, as root or as uid 65534; returns once the lock is held.</summary>

@@ -25,9 +25,9 @@ public class WorldWritableTests
         Assert.That(WorldWritable.Any(w => baseDir.StartsWith(w + "/")), Is.False, "the test's own tree must not be under /tmp");
         // maxuse set: the kept total, the capture slots and the log lock are all exercised
         using var root = new TempRoot(maxcore: 1, extraConfig: "maxuse=1G\n", baseDir: baseDir);
-        Directory.CreateDirectory(root.CorePath, (UnixFileMode)0x1ED);
-        Directory.CreateDirectory(Path.GetDirectoryName(root.LogFile)!, (UnixFileMode)0x1ED); // like /var/log: anyone may open it
-        File.SetUnixFileMode(Path.GetDirectoryName(root.LogFile)!, (UnixFileMode)0x1ED);
+        Directory.CreateDirectory(root.CorePath, (UnixFileMode)Convert.ToInt32("755", 8));
+        Directory.CreateDirectory(Path.GetDirectoryName(root.LogFile)!, (UnixFileMode)Convert.ToInt32("755", 8)); // like /var/log: anyone may open it
+        File.SetUnixFileMode(Path.GetDirectoryName(root.LogFile)!, (UnixFileMode)Convert.ToInt32("755", 8));
         string trace = Path.Combine(root.Dir, "strace.out");
         // the runtime resolves its own executable: run a copy outside /tmp when the checkout is there
         string cdm = Paths.Cdm;
@@ -35,7 +35,7 @@ public class WorldWritableTests
         {
             cdm = Path.Combine(root.Dir, "cdm");
             File.Copy(Paths.Cdm, cdm);
-            File.SetUnixFileMode(cdm, (UnixFileMode)0x1ED);
+            File.SetUnixFileMode(cdm, (UnixFileMode)Convert.ToInt32("755", 8));
         }
         foreach (long t in new long[] { 9400, 9401 }) // the second one finds everything in place
         {

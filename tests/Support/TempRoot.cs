@@ -13,7 +13,7 @@ internal sealed class TempRoot : IDisposable
     public TempRoot(int maxcore = 1, string? extraConfig = null, string? baseDir = null)
     {
         Dir = baseDir is null ? Directory.CreateTempSubdirectory("cdmtest-").FullName // 0700
-            : Directory.CreateDirectory(Path.Combine(baseDir, "cdmtest-" + Guid.NewGuid().ToString("N")[..12]), (UnixFileMode)0x1C0).FullName;
+            : Directory.CreateDirectory(Path.Combine(baseDir, "cdmtest-" + Guid.NewGuid().ToString("N")[..12]), (UnixFileMode)Convert.ToInt32("700", 8)).FullName;
         File.WriteAllText(OsRelease, "PRETTY_NAME=\"CoreDump Test OS 1.0\"\nID=coredumptest\nVERSION_ID=\"1.0\"\n");
         WriteConfig($"maxcore={maxcore}\ncorepath={CorePath}\nlogfile={LogFile}\n{extraConfig}");
     }

@@ -116,7 +116,7 @@ public class AnalysisAttackTests
         // stand-in gdb that also never ends itself
         string stuck = Path.Combine(lab.Dir, "gdb-stuck");
         File.WriteAllText(stuck, $"#!/bin/sh\nsetsid sh -c 'sleep 300; : {marker}' &\nexec sleep 300\n");
-        foreach (var f in new[] { quick, stuck }) File.SetUnixFileMode(f, (UnixFileMode)0x1ED); // 0755
+        foreach (var f in new[] { quick, stuck }) File.SetUnixFileMode(f, (UnixFileMode)Convert.ToInt32("755", 8));
 
         foreach (var (gdb, limit) in new[] { (quick, 30), (stuck, 5) })
         {
@@ -290,7 +290,7 @@ public class AnalysisAttackTests
     {
         string standIn = Path.Combine(lab.Dir, "gdb-standin");
         File.WriteAllText(standIn, $"#!/bin/sh\n: > {ran}\n");
-        File.SetUnixFileMode(standIn, (UnixFileMode)0x1ED);
+        File.SetUnixFileMode(standIn, (UnixFileMode)Convert.ToInt32("755", 8));
         return standIn;
     }
 

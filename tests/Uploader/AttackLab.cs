@@ -17,7 +17,7 @@ internal sealed class AttackLab : IDisposable
     {
         Dir = Path.Combine("/var/tmp", "cdm-attack-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Dir);
-        File.SetUnixFileMode(Dir, (UnixFileMode)0x3FF | UnixFileMode.StickyBit); // 1777
+        File.SetUnixFileMode(Dir, (UnixFileMode)Convert.ToInt32("1777", 8));
         Compile(Program);
         Proc.MustSh("cc -g -O0 -shared -fPIC -o \"$2\" \"$1\"", null, Path.Combine(Paths.Programs, "attack_lib.c"), Library);
         // the two files gdb would auto-load beside an objfile

@@ -102,7 +102,7 @@ public class IsolationTests
             Directory.CreateDirectory(dir);
             string exe = Path.Combine(dir, "crasher");
             File.Copy(Crashes.Crasher, exe);
-            File.SetUnixFileMode(exe, (UnixFileMode)0x1ED);
+            File.SetUnixFileMode(exe, (UnixFileMode)Convert.ToInt32("755", 8));
             Proc.Sh("ulimit -c unlimited; \"$1\" segv \"$2\"; true", dir, 60_000, exe, "ev\nil");
             string? core = Directory.GetFiles(dir, "core*").FirstOrDefault();
             if (core is null) Assert.Inconclusive("the kernel wrote no core for the newline crash");

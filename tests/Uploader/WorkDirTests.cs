@@ -35,7 +35,7 @@ public class WorkDirTests
         using var env = new UploaderEnv();
         string precious = Path.Combine(env.Root.Dir, "precious");
         Directory.CreateDirectory(Path.Combine(precious, "sub"));
-        File.SetUnixFileMode(precious, (UnixFileMode)0x1C0);
+        File.SetUnixFileMode(precious, (UnixFileMode)Convert.ToInt32("700", 8));
         File.WriteAllText(Path.Combine(precious, "a.conf"), "keep me");
         File.WriteAllText(Path.Combine(precious, "sub", "b.db"), "and me");
         var before = Snapshot(precious);
@@ -61,7 +61,7 @@ public class WorkDirTests
         using var env = new UploaderEnv();
         string made = Path.Combine(env.Root.Dir, "made-by-admin");
         Directory.CreateDirectory(made);
-        File.SetUnixFileMode(made, (UnixFileMode)0x1C0);
+        File.SetUnixFileMode(made, (UnixFileMode)Convert.ToInt32("700", 8));
         env.WriteConfig($"work_dir = \"{made}\"");
         var r = env.Uploader("run");
         Assert.That(r.ExitCode, Is.EqualTo(78), r.Stderr);
@@ -104,7 +104,7 @@ public class WorkDirTests
         string a = env.Capture("segv", 1_700_000_000);
         env.Run();
         Assert.That(UploaderEnv.State(a), Is.EqualTo("submitted"));
-        Assert.That(File.GetUnixFileMode(work), Is.EqualTo((UnixFileMode)0x1C0), "0700");
+        Assert.That(File.GetUnixFileMode(work), Is.EqualTo((UnixFileMode)Convert.ToInt32("700", 8)), "0700");
         Assert.That(Directory.GetFileSystemEntries(work).Select(Path.GetFileName), Is.EqualTo(new[] { Sentinel }));
         Assert.That(Directory.GetFileSystemEntries(Path.GetDirectoryName(work)!).Select(Path.GetFileName), Is.EqualTo(new[] { "work" }), "no temporary left beside it");
 
@@ -123,8 +123,8 @@ public class WorkDirTests
         using var env = new UploaderEnv();
         string work = Path.Combine(env.StateDir, "work");
         Directory.CreateDirectory(work);
-        File.SetUnixFileMode(env.StateDir, (UnixFileMode)0x1E8);
-        File.SetUnixFileMode(work, (UnixFileMode)0x1C0);
+        File.SetUnixFileMode(env.StateDir, (UnixFileMode)Convert.ToInt32("750", 8));
+        File.SetUnixFileMode(work, (UnixFileMode)Convert.ToInt32("700", 8));
         string a = env.Capture("segv", 1_700_000_000);
         env.Run();
         Assert.That(UploaderEnv.State(a), Is.EqualTo("submitted"));

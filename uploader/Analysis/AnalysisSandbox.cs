@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
 using CoreDump.Uploader.Config;
 using CoreDump.Uploader.Report;
@@ -48,15 +49,18 @@ internal sealed class AnalysisSandbox
     /// <summary>Hands a file in the private folder to the analysis uid, read-only (0400).</summary>
     public void Grant(string path)
     {
-        int fd = Posix.OpenAt(-100, path, Posix.O_RDONLY | Posix.O_NOFOLLOW);
-        if (fd < 0) throw new IOException($"cannot open {path}: {Posix.Describe(-fd)}");
-        try
+        SafeFileHandle file;
+        try { file = Posix.OpenAt(SafeDirectoryHandle.CurrentDirectory, path, Posix.O_RDONLY | Posix.O_NOFOLLOW); }
+        catch (PosixException e) { throw new IOException($"cannot open {path}: {Posix.Describe(e.Errno)}", e); }
+        using (file)
         {
-            int rc = Posix.Fchown(fd, Identity.Uid, Identity.Gid);
-            if (rc == 0) rc = Posix.Fchmod(fd, 0x100); // 0400
-            if (rc < 0) throw new IOException($"cannot hand {path} to uid {Identity.Uid}: {Posix.Describe(-rc)}");
+            try
+            {
+                Posix.Fchown(file, Identity.Uid, Identity.Gid, path);
+                Posix.Fchmod(file, FileModes.Mode0400, path);
+            }
+            catch (PosixException e) { throw new IOException($"cannot hand {path} to uid {Identity.Uid}: {Posix.Describe(e.Errno)}", e); }
         }
-        finally { Posix.Close(fd); }
     }
 
     /// <summary>Runs <paramref name="program"/> in the sandbox with <paramref name="dir"/> as working directory,
@@ -111,10 +115,13 @@ internal sealed class AnalysisSandbox
     private static string ReadBack(string path, int max, out bool cut)
     {
         cut = false;
-        int fd = Posix.OpenAt(-100, path, Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_NONBLOCK);
-        if (fd < 0) return "";
-        using var f = new FileStream(Posix.Handle(fd), FileAccess.Read);
-        if (!Posix.TryFstat(fd, out var st) || !st.IsRegular) return "";
+        SafeFileHandle handle;
+        // the program's output files; missing or replaced by something else, there is nothing to read back
+        try { handle = Posix.OpenAt(SafeDirectoryHandle.CurrentDirectory, path, Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_NONBLOCK); }
+        catch (PosixException) { return ""; }
+        using var f = new FileStream(handle, FileAccess.Read);
+        var st = Posix.Fstat(handle, path);
+        if (!st.IsRegular) return "";
         var buf = new byte[(int)Math.Min(st.Size, max)];
         int n = 0, r;
         while (n < buf.Length && (r = f.Read(buf, n, buf.Length - n)) > 0) n += r;

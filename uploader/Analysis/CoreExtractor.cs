@@ -67,10 +67,9 @@ internal static class CoreExtractor
 
     public static long AvailableBytes(string dir)
     {
-        int fd = Posix.OpenAt(-100, dir, Posix.O_RDONLY | Posix.O_DIRECTORY);
-        if (fd < 0) throw new IOException($"cannot open {dir}: {Posix.Describe(-fd)}");
-        try { return Posix.TryFstatVfs(fd, out var vfs) ? (long)(vfs.BlocksAvailable * vfs.FragmentSize) : long.MaxValue; }
-        finally { Posix.Close(fd); }
+        using var handle = Posix.OpenDirectoryAt(SafeDirectoryHandle.CurrentDirectory, dir, Posix.O_RDONLY);
+        try { return Posix.FstatVfs(handle, dir).AvailableBytes; }
+        catch (PosixException) { return long.MaxValue; } // unknown: the copy itself then meets ENOSPC, if any
     }
 
     private static string ReadSmall(Stream s)

@@ -29,8 +29,8 @@ internal static class CoreInspector
         using var output = new FileStream(copy, options);
         input.CopyTo(output);
         output.Flush(flushToDisk: false);
-        int rc = Posix.Fchmod((int)output.SafeFileHandle.DangerousGetHandle(), 0x145); // 0505
-        if (rc < 0) throw new IOException($"cannot make {copy} executable: {Posix.Describe(-rc)}");
+        try { Posix.Fchmod(output.SafeFileHandle, FileModes.Mode0505, copy); }
+        catch (PosixException e) { throw new IOException($"cannot make {copy} executable: {Posix.Describe(e.Errno)}", e); }
     }
 
     /// <summary>The facts of <paramref name="core"/> (a file name in <paramref name="dir"/>, already granted).</summary>

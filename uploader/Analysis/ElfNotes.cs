@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
+using CoreDump.Native;
+using static CoreDump.Native.Elf64;
 
 namespace CoreDump.Uploader.Analysis;
 
@@ -7,8 +9,7 @@ namespace CoreDump.Uploader.Analysis;
 /// note segments and the GNU build-id. Every offset and size is checked before use; nothing is trusted.</summary>
 internal static class ElfNotes
 {
-    public const uint PT_LOAD = 1, PT_NOTE = 4;
-    public const uint NT_GNU_BUILD_ID = 3;
+    public const uint PT_LOAD = Elf64.PT_LOAD, PT_NOTE = Elf64.PT_NOTE;
     /// <summary>The longest note segment read (NT_FILE of a process with many mappings stays far below).</summary>
     public const int MaxNoteBytes = 64 << 20;
     public const int MaxProgramHeaders = 65534;
@@ -18,7 +19,7 @@ internal static class ElfNotes
     public readonly record struct Note(uint Type, string Name, int DescOffset, int DescLength);
 
     public static bool IsElf64Le(ReadOnlySpan<byte> p) =>
-        p.Length >= 64 && p[0] == 0x7f && p[1] == (byte)'E' && p[2] == (byte)'L' && p[3] == (byte)'F' && p[4] == 2 && p[5] == 1;
+        p.Length >= Ehdr.Size && p.StartsWith(ELFMAG) && p[EI_CLASS] == ELFCLASS64 && p[EI_DATA] == ELFDATA2LSB;
 
     /// <summary>The program headers described by a 64-byte ELF header, read through <paramref name="read"/>
     /// (offset, buffer → bytes read). Null when the header is not ELF64 LE or the table is implausible.</summary>
@@ -26,18 +27,18 @@ internal static class ElfNotes
     {
         problem = null;
         if (!IsElf64Le(header)) { problem = "not an ELF64 little-endian file"; return null; }
-        ulong phoff = U64(header, 0x20);
-        int phentsize = U16(header, 0x36), phnum = U16(header, 0x38);
+        ulong phoff = U64(header, Ehdr.e_phoff);
+        int phentsize = U16(header, Ehdr.e_phentsize), phnum = U16(header, Ehdr.e_phnum);
         if (phnum == 0) return [];
-        // ELF64 program headers are 56 bytes; a little slack, but never a table of gigabytes
-        if (phentsize is < 56 or > 256 || phnum > MaxProgramHeaders || phoff > long.MaxValue / 2) { problem = "implausible program header table"; return null; }
+        // a little slack above Elf64_Phdr's size, but never a table of gigabytes
+        if (phentsize is < Phdr.Size or > 256 || phnum > MaxProgramHeaders || phoff > long.MaxValue / 2) { problem = "implausible program header table"; return null; }
         var table = new byte[phentsize * phnum];
         if (read(phoff, table) != table.Length) { problem = "program header table cut short"; return null; }
         var list = new List<ProgramHeader>(phnum);
         for (int i = 0; i < phnum; i++)
         {
             var ph = table.AsSpan(i * phentsize, phentsize);
-            list.Add(new ProgramHeader(BinaryPrimitives.ReadUInt32LittleEndian(ph), U64(ph, 8), U64(ph, 16), U64(ph, 32), U64(ph, 40)));
+            list.Add(new ProgramHeader(BinaryPrimitives.ReadUInt32LittleEndian(ph[Phdr.p_type..]), U64(ph, Phdr.p_offset), U64(ph, Phdr.p_vaddr), U64(ph, Phdr.p_filesz), U64(ph, Phdr.p_memsz)));
         }
         return list;
     }
@@ -47,16 +48,16 @@ internal static class ElfNotes
     {
         var list = new List<Note>();
         int pos = 0;
-        while (pos + 12 <= notes.Length)
+        while (pos + Nhdr.Size <= notes.Length)
         {
-            uint namesz = BinaryPrimitives.ReadUInt32LittleEndian(notes[pos..]);
-            uint descsz = BinaryPrimitives.ReadUInt32LittleEndian(notes[(pos + 4)..]);
-            uint type = BinaryPrimitives.ReadUInt32LittleEndian(notes[(pos + 8)..]);
+            uint namesz = BinaryPrimitives.ReadUInt32LittleEndian(notes[(pos + Nhdr.n_namesz)..]);
+            uint descsz = BinaryPrimitives.ReadUInt32LittleEndian(notes[(pos + Nhdr.n_descsz)..]);
+            uint type = BinaryPrimitives.ReadUInt32LittleEndian(notes[(pos + Nhdr.n_type)..]);
             if (namesz > (uint)notes.Length || descsz > (uint)notes.Length) break;
-            long descPos = pos + 12L + Align4(namesz);
+            long descPos = (long)pos + Nhdr.Size + Align4(namesz);
             long next = descPos + Align4(descsz);
             if (next > notes.Length || descPos + descsz > notes.Length) break;
-            var name = notes.Slice(pos + 12, (int)namesz);
+            var name = notes.Slice(pos + Nhdr.Size, (int)namesz);
             int nul = name.IndexOf((byte)0);
             list.Add(new Note(type, Encoding.ASCII.GetString(nul >= 0 ? name[..nul] : name), (int)descPos, (int)descsz));
             pos = (int)next;
@@ -76,9 +77,9 @@ internal static class ElfNotes
     /// <summary>The build-id of an ELF file (an executable or library), read from its PT_NOTE segments.</summary>
     public static string? FileBuildId(Stream file, out string? problem)
     {
-        var header = new byte[64];
+        var header = new byte[Ehdr.Size];
         int got = ReadAt(file, 0, header);
-        if (got < 64) { problem = "not an ELF file (too short)"; return null; }
+        if (got < Ehdr.Size) { problem = "not an ELF file (too short)"; return null; }
         var phs = ProgramHeaders(header, (o, b) => ReadAt(file, o, b), out problem);
         if (phs is null) return null;
         foreach (var ph in phs.Where(p => p.Type == PT_NOTE))

@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
 using CoreDump.Uploader.Report;
 
@@ -84,19 +85,29 @@ internal static class ExecutableFinder
     {
         copy = null;
         // a FIFO or device must not block or be read: stat first, then open non-blocking and re-check the inode
-        if (!Posix.TryLStatAt(-100, path, out var lst)) return "no such file";
+        try { return CopyCandidateChecked(path, privateDir, name, byInode, ref budget, out copy); }
+        catch (PosixException e) { return $"cannot {e.Call}: {Posix.Describe(e.Errno)}"; }
+    }
+
+    private static string? CopyCandidateChecked(string path, string privateDir, string name, Dictionary<(ulong, ulong), string> byInode, ref long budget, out string? copy)
+    {
+        copy = null;
+        var cwd = SafeDirectoryHandle.CurrentDirectory;
+        if (!Posix.TryLStatAt(cwd, path, out var lst)) return "no such file";
         if (lst.IsSymlink)
         {
             string? target;
             try { target = File.ResolveLinkTarget(path, true)?.FullName; }
             catch (IOException) { target = null; }
-            if (target is null || !Posix.TryLStatAt(-100, target, out lst)) return "a link to nothing";
+            if (target is null || !Posix.TryLStatAt(cwd, target, out lst)) return "a link to nothing";
         }
         if (!lst.IsRegular) return "not a regular file";
-        int fd = Posix.OpenAt(-100, path, Posix.O_RDONLY | Posix.O_NONBLOCK);
-        if (fd < 0) return "cannot open: " + Posix.Describe(-fd);
-        using var file = new FileStream(Posix.Handle(fd), FileAccess.Read);
-        if (!Posix.TryFstat(fd, out var st) || !st.IsRegular) return "not a regular file";
+        SafeFileHandle handle;
+        try { handle = Posix.OpenAt(cwd, path, Posix.O_RDONLY | Posix.O_NONBLOCK); }
+        catch (PosixException e) { return "cannot open: " + Posix.Describe(e.Errno); }
+        using var file = new FileStream(handle, FileAccess.Read);
+        var st = Posix.Fstat(handle, path);
+        if (!st.IsRegular) return "not a regular file";
         if (byInode.TryGetValue((st.Dev, st.Ino), out var same)) { copy = same; return null; }
         if (st.Size > MaxExecutableBytes) return "larger than 4 GiB";
         if (st.Size > budget) return "no space for a private copy";

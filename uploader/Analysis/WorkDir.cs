@@ -20,7 +20,7 @@ internal sealed class WorkDirRefusedException(string message) : IOException(mess
 internal sealed class WorkDir(string path, bool takeOverEmpty = false, Func<string, string?>? overlap = null)
 {
     public const string Sentinel = ".cdm-uploader-work";
-    private const uint Private = 0x1C0; // 0700
+    private const UnixFileMode Private = FileModes.Mode0700;
     private static readonly byte[] SentinelText =
         "This folder was created by cdm-uploader for extracted cores; everything else in it is removed at the start of every analysis.\n"u8.ToArray();
 
@@ -38,7 +38,7 @@ internal sealed class WorkDir(string path, bool takeOverEmpty = false, Func<stri
             try
             {
                 if (dir.TryStat(name, out var st) && st.IsDirectory) Directory.Delete(entry, true); // never follows links inside
-                else dir.Unlink(name);
+                else _ = dir.TryUnlink(name); // gone meanwhile is as good as removed
                 removed++;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
@@ -50,8 +50,8 @@ internal sealed class WorkDir(string path, bool takeOverEmpty = false, Func<stri
     {
         using var dir = Open();
         string name = $"x.{Environment.ProcessId}.{Guid.NewGuid():N}";
-        int rc = Posix.MkdirAt(dir.Fd, name, Private);
-        if (rc < 0) throw new IOException($"cannot create {name} in {Path}: {Posix.Describe(-rc)}");
+        try { Posix.MkdirAt(dir.Handle, name, Private); }
+        catch (PosixException e) { throw new IOException($"cannot create {name} in {Path}: {Posix.Describe(e.Errno)}", e); }
         return System.IO.Path.Combine(Path, name);
     }
 
@@ -66,7 +66,7 @@ internal sealed class WorkDir(string path, bool takeOverEmpty = false, Func<stri
         string parent = System.IO.Path.GetDirectoryName(Path) ?? "/";
         if (!Directory.Exists(parent))
         {
-            try { Directory.CreateDirectory(parent, (UnixFileMode)0x1ED /* 0755 */); }
+            try { Directory.CreateDirectory(parent, FileModes.Mode0755); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"cannot create {parent}: {e.Message}", e); }
         }
         return WithParent(pfd =>
@@ -74,53 +74,66 @@ internal sealed class WorkDir(string path, bool takeOverEmpty = false, Func<stri
             string name = System.IO.Path.GetFileName(Path);
             CheckRealPath(pfd, name);
             if (!Posix.TryLStatAt(pfd, name, out _)) Create(pfd, name);
-            else if (takeOverEmpty && IsEmptyWithoutSentinel(pfd, name) && Posix.UnlinkAt(pfd, name, directory: true) == 0) Create(pfd, name);
+            else if (takeOverEmpty && IsEmptyWithoutSentinel(pfd, name) && TryRemoveEmpty(pfd, name)) Create(pfd, name);
             return Verify(pfd, name);
         });
     }
 
     private SafeDirectory Open() => WithParent(pfd => Verify(pfd, System.IO.Path.GetFileName(Path)));
 
-    private T WithParent<T>(Func<int, T> use)
+    private T WithParent<T>(Func<SafeDirectoryHandle, T> use)
     {
         string parent = System.IO.Path.GetDirectoryName(Path) ?? "/";
-        int pfd = Posix.OpenAt(-100 /* AT_FDCWD */, parent, Posix.O_RDONLY | Posix.O_DIRECTORY);
-        if (pfd < 0) throw new IOException($"cannot open {parent}: {Posix.Describe(-pfd)}");
-        try { return use(pfd); }
-        finally { Posix.Close(pfd); }
+        using var pfd = Posix.OpenDirectoryAt(SafeDirectoryHandle.CurrentDirectory, parent, Posix.O_RDONLY);
+        return use(pfd);
+    }
+
+    /// <summary>rmdir(2): false when the folder is not empty (or no longer there), which leaves it to be refused.</summary>
+    private static bool TryRemoveEmpty(SafeDirectoryHandle pfd, string name)
+    {
+        try { Posix.UnlinkAt(pfd, name, Posix.AT_REMOVEDIR); return true; }
+        catch (PosixException) { return false; }
     }
 
     /// <summary>mkdir under a temporary name, sentinel inside, then rename into place: a crash in between
     /// never leaves a folder at work_dir that lacks the sentinel.</summary>
-    private void Create(int pfd, string name)
+    private void Create(SafeDirectoryHandle pfd, string name)
     {
         string tmp = $".{name}.{Environment.ProcessId}.new";
-        int rc = Posix.MkdirAt(pfd, tmp, Private);
-        if (rc < 0) throw new IOException($"cannot create {System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path) ?? "/", tmp)}: {Posix.Describe(-rc)}");
+        try { Posix.MkdirAt(pfd, tmp, Private); }
+        catch (PosixException e) { throw new IOException($"cannot create {System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path) ?? "/", tmp)}: {Posix.Describe(e.Errno)}", e); }
         using (var dir = SafeDirectory.Open(pfd, tmp, tmp, 0, create: false, out var refusal) ?? throw new IOException($"cannot open {tmp}: {refusal}"))
         {
-            using var h = dir.CreateExclusive(Sentinel, 0x180 /* 0600 */, out int e) ?? throw new IOException($"cannot create {Sentinel}: {Posix.Describe(e)}");
+            using var h = dir.CreateExclusive(Sentinel, FileModes.Mode0600);
             RandomAccess.Write(h, SentinelText, 0);
-            Posix.Fsync((int)h.DangerousGetHandle());
+            Posix.Fsync(h, Sentinel);
         }
         // renameat(2) may replace only an empty directory; nothing but root can have made one since the lstat
-        rc = Posix.RenameAt(pfd, tmp, name);
-        if (rc < 0)
+        try { Posix.RenameAt(pfd, tmp, name); }
+        catch (PosixException e)
         {
-            using (var dir = SafeDirectory.Open(pfd, tmp, tmp, 0, create: false, out _)) dir?.Unlink(Sentinel);
-            Posix.UnlinkAt(pfd, tmp, directory: true);
-            throw new IOException($"cannot create {Path}: {Posix.Describe(-rc)}");
+            // best effort: a leftover ".<name>.<pid>.new" is harmless and the rename's failure is what to report
+            try
+            {
+                using (var dir = SafeDirectory.Open(pfd, tmp, tmp, 0, create: false, out _)) _ = dir?.TryUnlink(Sentinel);
+                _ = Posix.TryUnlinkAt(pfd, tmp, Posix.AT_REMOVEDIR);
+            }
+            catch (PosixException) { }
+            throw new IOException($"cannot create {Path}: {Posix.Describe(e.Errno)}", e);
         }
-        Posix.Fsync(pfd);
+        // ignored on purpose: if the rename is lost to a power cut, work_dir is simply missing and the next run
+        // creates it again (the sentinel was synced before the folder got its name)
+        try { Posix.Fsync(pfd); }
+        catch (PosixException) { }
     }
 
-    private static bool IsEmptyWithoutSentinel(int pfd, string name)
+    private static bool IsEmptyWithoutSentinel(SafeDirectoryHandle pfd, string name)
     {
         using var dir = SafeDirectory.Open(pfd, name, name, 0, create: false, out _);
         return dir is not null && dir.List().Count == 0;
     }
 
-    private SafeDirectory Verify(int pfd, string name)
+    private SafeDirectory Verify(SafeDirectoryHandle pfd, string name)
     {
         var dir = SafeDirectory.Open(pfd, name, Path, 0, create: false, out var refusal)
             ?? throw new WorkDirRefusedException($"work_dir refused: {refusal}");
@@ -131,16 +144,16 @@ internal sealed class WorkDir(string path, bool takeOverEmpty = false, Func<stri
                 $"work_dir {Path} refused: it is not a folder the uploader created (no {Sentinel} inside), and the uploader empties work_dir on every run. " +
                 "Set work_dir to a path that does not exist yet (the uploader creates it, mode 0700), or remove this folder if it is an old work folder");
         }
-        try { CheckRealPath(dir.Fd, null); }
+        try { CheckRealPath(dir.Handle, null); }
         catch { dir.Dispose(); throw; }
         return dir;
     }
 
     /// <summary>Checks the real path (through the open descriptor, so symlinks in the parents are resolved)
     /// of <paramref name="name"/> under <paramref name="fd"/>, or of <paramref name="fd"/> itself.</summary>
-    private void CheckRealPath(int fd, string? name)
+    private void CheckRealPath(SafeDirectoryHandle fd, string? name)
     {
-        string? at = new DirectoryInfo($"/proc/self/fd/{fd}").LinkTarget;
+        string? at = new DirectoryInfo(fd.ProcPath).LinkTarget;
         if (at is null) return;
         string real = name is null ? at : System.IO.Path.Combine(at, name);
         if (real != Path && overlap?.Invoke(real) is { } why)

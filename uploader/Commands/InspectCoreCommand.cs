@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
 using CoreDump.Uploader.Analysis;
 using CoreDump.Uploader.Report;
@@ -35,12 +36,13 @@ internal static class InspectCoreCommand
     private static CandidateBuildId Candidate(string path)
     {
         // the files are private copies; still, only a regular file is read, and never one that blocks
-        int fd = Posix.OpenAt(-100, path, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_NOFOLLOW);
-        if (fd < 0) return new CandidateBuildId(path, null, "cannot open: " + Posix.Describe(-fd));
-        using var file = new FileStream(Posix.Handle(fd), FileAccess.Read);
-        if (!Posix.TryFstat(fd, out var st) || !st.IsRegular) return new CandidateBuildId(path, null, "not a regular file");
+        SafeFileHandle handle;
+        try { handle = Posix.OpenAt(SafeDirectoryHandle.CurrentDirectory, path, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_NOFOLLOW); }
+        catch (PosixException e) { return new CandidateBuildId(path, null, "cannot open: " + Posix.Describe(e.Errno)); }
+        using var file = new FileStream(handle, FileAccess.Read);
         try
         {
+            if (!Posix.Fstat(handle, path).IsRegular) return new CandidateBuildId(path, null, "not a regular file");
             string? id = ElfNotes.FileBuildId(file, out var problem);
             return new CandidateBuildId(path, id, id is null ? problem ?? "no build-id" : null);
         }

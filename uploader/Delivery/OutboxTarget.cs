@@ -16,7 +16,7 @@ internal sealed class OutboxTarget(string outbox, long maxBytes, long keepFreeBy
 
     public Task<DeliveryResult> DeliverAsync(ArchiveRef archive, string reportId, string reportText, CancellationToken ct)
     {
-        using var dir = SafeDirectory.OpenPath(outbox, 0x1e8 /* 0750 */, out var refusal);
+        using var dir = SafeDirectory.OpenPath(outbox, FileModes.Mode0750, out var refusal);
         if (dir is null) return Task.FromResult(new DeliveryResult(DeliveryVerdict.Retry, refusal ?? $"cannot open {outbox}"));
         string name = reportId + StateFiles.ReportSuffix;
         byte[] bytes = Encoding.UTF8.GetBytes(reportText);
@@ -27,12 +27,14 @@ internal sealed class OutboxTarget(string outbox, long maxBytes, long keepFreeBy
                 held += st.Size;
                 if (n == name) replaced = st.Size;
             }
-        long free = Posix.TryFstatVfs(dir.Fd, out var vfs) && vfs.BlocksAvailable * vfs.FragmentSize is var f && f < long.MaxValue ? (long)f : long.MaxValue;
+        long free;
+        try { free = Posix.FstatVfs(dir.Handle, outbox).AvailableBytes; }
+        catch (PosixException) { free = long.MaxValue; } // unknown: only outbox_max_bytes bounds it
         if (OutboxBounds.Refusal(held - replaced, free, bytes.Length, maxBytes, keepFreeBytes) is { } full)
             return Task.FromResult(new DeliveryResult(DeliveryVerdict.Retry, $"outbox {outbox}: {full}"));
-        return Task.FromResult(dir.WriteAtomically(name, bytes, MarkerStore.FileMode, out var error)
-            ? new DeliveryResult(DeliveryVerdict.Delivered, $"written to {Path.Combine(outbox, name)}")
-            : new DeliveryResult(DeliveryVerdict.Retry, $"outbox: {error}"));
+        try { dir.WriteAtomically(name, bytes, MarkerStore.FileMode); }
+        catch (IOException e) { return Task.FromResult(new DeliveryResult(DeliveryVerdict.Retry, $"outbox: {e.Message}")); }
+        return Task.FromResult(new DeliveryResult(DeliveryVerdict.Delivered, $"written to {Path.Combine(outbox, name)}"));
     }
 }
 

@@ -16,7 +16,7 @@ internal static partial class Leftovers
 
     /// <summary>Removes leftover temporaries; the caller holds the lock that serializes the writers.</summary>
     public static int RemoveFrom(SafeDirectory dir) =>
-        dir.List().Where(IsAtomicWriteTemp).Count(n => dir.IsRegularFile(n) && dir.Unlink(n) == 0);
+        dir.List().Where(IsAtomicWriteTemp).Count(n => dir.IsRegularFile(n) && dir.TryUnlink(n));
 
     /// <summary>Removes leftovers in every daemon directory under corepath, each under its flock.</summary>
     public static int RemoveUnder(string corePath)
@@ -29,9 +29,12 @@ internal static partial class Leftovers
             if (!root.TryStat(daemon, out var st) || !st.IsDirectory) continue;
             using var dir = root.OpenChild(daemon, 0, create: false, out _);
             if (dir is null) continue;
-            dir.TryLock(wait: true);
-            try { removed += RemoveFrom(dir); }
-            finally { dir.Unlock(); }
+            try
+            {
+                using var held = dir.Lock();
+                removed += RemoveFrom(dir);
+            }
+            catch (IOException) { } // unlocked, a temporary may be a live write; what cannot be removed stays for a later run
         }
         return removed;
     }

@@ -1,3 +1,4 @@
+using CoreDump.Native;
 using CoreDump.Store;
 
 namespace CoreDump.Uploader.Markers;
@@ -8,7 +9,7 @@ namespace CoreDump.Uploader.Markers;
 /// Markers move only by rename(2): content is first rewritten atomically under the current name.</summary>
 internal sealed class MarkerStore(SafeDirectory dir, ArchiveRef archive) 
 {
-    public const uint FileMode = 0x1a0; // 0640
+    public const UnixFileMode FileMode = FileModes.Mode0640;
 
     public ArchiveState State { get; private set; } = archive.State;
     public bool HasMarker { get; private set; } = archive.HasMarker;
@@ -19,22 +20,22 @@ internal sealed class MarkerStore(SafeDirectory dir, ArchiveRef archive)
     /// <summary>Runs <paramref name="change"/> under the directory lock if the archive is unchanged.</summary>
     private bool Locked(Func<string?> change, out string? error)
     {
-        dir.TryLock(wait: true);
         try
         {
+            using var held = dir.Lock();
             if (!dir.TryStat(archive.FileName, out var st) || st.Ino != archive.Inode)
             {
                 error = $"{archive.FileName} was removed or replaced meanwhile (slot rotation)";
                 return false;
             }
             error = change();
-            return error is null;
         }
-        finally { dir.Unlock(); }
+        catch (IOException e) { error = e.Message; }
+        return error is null;
     }
 
     public bool WriteReport(string text, out string? error) =>
-        Locked(() => dir.WriteAtomically(archive.FileName + StateFiles.ReportSuffix, System.Text.Encoding.UTF8.GetBytes(text), FileMode, out var e) ? null : e, out error);
+        Locked(() => { dir.WriteAtomically(archive.FileName + StateFiles.ReportSuffix, System.Text.Encoding.UTF8.GetBytes(text), FileMode); return null; }, out error);
 
     /// <summary>Rewrites the bookkeeping without changing state.</summary>
     public bool Update(MarkerInfo info, out string? error) => Move(State, info, out error);
@@ -46,11 +47,15 @@ internal sealed class MarkerStore(SafeDirectory dir, ArchiveRef archive)
         {
             string current = Name(State);
             if (!HasMarker || to == State)
-                return dir.WriteAtomically(Name(to), info.ToJson(), FileMode, out var e1) ? null : e1;
-            if (!dir.WriteAtomically(current, info.ToJson(), FileMode, out var e2)) return e2;
-            int rc = dir.Rename(current, Name(to));
-            if (rc < 0) return $"rename {current} → {Name(to)}: {Native.Posix.Describe(-rc)}";
-            dir.Sync();
+            {
+                dir.WriteAtomically(Name(to), info.ToJson(), FileMode);
+                return null;
+            }
+            dir.WriteAtomically(current, info.ToJson(), FileMode);
+            dir.Rename(current, Name(to));
+            // ignored on purpose: the move is made; lost to a power cut, the marker is found in its earlier
+            // state and that step is done again
+            try { dir.Sync(); } catch (PosixException) { }
             return null;
         }, out error);
         if (ok) { State = to; HasMarker = true; Marker = info; }
