@@ -88,7 +88,17 @@ crash_concurrent() { # ID COUNT NAME [distinct]
     pids="$pids $!"
     n=$((n + 1))
   done
-  sleep 0.5
+  # the kill waits until every sleeper carries its name (a slow guest may take seconds), at most 20 s
+  local ready=0 tries=0 p
+  while [ $ready -eq 0 ] && [ $tries -lt 200 ]; do
+    ready=1
+    for p in $pids; do
+      grep -q "^$(printf %.15s "$3")" /proc/$p/comm 2>/dev/null || ready=0
+    done
+    [ $ready -eq 1 ] || sleep 0.1
+    tries=$((tries + 1))
+  done
+  sleep 0.2
   kill -SEGV $pids
   n=1
   for pid in $pids; do
