@@ -135,9 +135,11 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
         using var writer = new CoreArchiveWriter(r.Temp, config.Compression, mtime);
         var (osRelease, _) = HostFacts.OsRelease(osReleasePath);
         writer.AddFile("os-release", osRelease, 0x1A4 /* 0644 */);
+        writer.Modules = ModuleBuildIds.Plan(_head.Bytes);
         var core = writer.AddCore(r.Name.CoreMember, input, SizeLimit());
         Release(stdin); // releases the crashed process (core_pipe_limit)
         var metadata = BuildMetadata(r.Name, core) with { TruncatedReason = core.Truncated ? TruncatedReason(core) : null };
+        metadata = ModuleBuildIds.Fill(metadata, writer.Modules, _head.Elf.ExecutablePathBytes);
         writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), 0x1A4);
         writer.Finish();
         return (core, writer.CompressedBytes);
