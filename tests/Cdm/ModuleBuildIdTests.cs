@@ -128,7 +128,9 @@ public class ModuleBuildIdTests
         var core = File.ReadAllBytes(crash.CorePath);
         var expected = ModuleBuildIds.Read(Feed(core, core.Length), null).Modules;
         Assert.That(expected.Select(m => m.Path), Has.Member(crash.Exe).And.Some.Contains("libc"));
-        Assert.That(expected.Single(m => m.Path == crash.Exe).BuildId, Is.EqualTo(ReadelfBuildId(crash.Exe)));
+        // (the shared test program may be rebuilt by a concurrent run, so the file on disk is not compared here;
+        // RealCaptureListsTheBuildIdsOfTheExecutableAndItsLibrary compares with readelf on a private build)
+        Assert.That(expected.Single(m => m.Path == crash.Exe).BuildId, Does.Match("^[0-9a-f]{40}$"));
         foreach (int piece in new[] { 1, 7, 4096, 65536, 1 << 20 })
         {
             var got = ModuleBuildIds.Read(Feed(core, piece), null).Modules;
