@@ -99,6 +99,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             guard.Check();
             writer = new CoreArchiveWriter(reservation.Temp, config.Compression, DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime));
             writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, (uint)FileModes.Mode0644);
+            writer.Modules = ModuleBuildIds.Plan(_head.Bytes);
             var core = writer.AddCore(reservation.Name.CoreMember, new GuardedInput(_input, guard, _timer), SizeLimit());
             return () => Publish(writer, reservation, store, guard, core, corepath!, osReleasePath);
         }
@@ -119,6 +120,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             using (writer)
             {
                 var metadata = BuildMetadata(r.Name, core) with { TruncatedReason = core.Truncated ? TruncatedReason(core) : null };
+                metadata = ModuleBuildIds.Fill(metadata, writer.Modules, _head.Elf.ExecutablePathBytes);
                 writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), (uint)FileModes.Mode0644);
                 writer.Finish();
                 archiveBytes = writer.CompressedBytes;

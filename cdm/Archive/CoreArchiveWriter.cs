@@ -42,6 +42,9 @@ internal sealed class CoreArchiveWriter : IDisposable
 
     public long CompressedBytes => _gz.FileLength;
 
+    /// <summary>Module first pages to keep as the core streams past (set before <see cref="AddCore"/>).</summary>
+    public ModulePages? Modules { get; set; }
+
     /// <summary>Adds a small file held in memory.</summary>
     public void AddFile(string name, ReadOnlySpan<byte> data, uint mode)
     {
@@ -56,6 +59,7 @@ internal sealed class CoreArchiveWriter : IDisposable
     {
         var sniffer = new ElfCoreSniffer();
         var head = ReadHead(input, sniffer, out bool ended);
+        Modules?.Observe(0, head);
         long? expected = sniffer.Info.ExpectedSize;
         long declared = expected ?? head.Length;
         if (maxSize > 0) declared = Math.Min(declared, maxSize);
@@ -75,6 +79,7 @@ internal sealed class CoreArchiveWriter : IDisposable
             if (span.Length > ReadSize) span = span[..ReadSize];
             int n = input.Read(span);
             if (n <= 0) break;
+            Modules?.Observe(received, span[..n]);
             received += n;
             sniffer.Observe(span[..n]);
             int keep = (int)Math.Min(n, limit - stored);

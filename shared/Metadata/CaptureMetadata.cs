@@ -56,8 +56,23 @@ internal sealed record CaptureMetadata
     public ulong? FaultAddress { get; init; }
     public int? Threads { get; init; }
     public List<string> MappedFiles { get; init; } = [];
+    /// <summary>The GNU build-id of the executable, read from its ELF header in the core; null when the core
+    /// holds none (built without one, its first page not dumped, or no core).</summary>
+    public string? ExecutableBuildId { get; init; }
+    /// <summary>Every mapped ELF module whose header the core holds, by load address, with its build-id.</summary>
+    public List<MappedModule>? Modules { get; init; }
     public int SuppressedSinceLast { get; init; }
     public List<string> Warnings { get; init; } = [];
+}
+
+/// <summary>An ELF file mapped into the crashed process from file offset 0 at <see cref="Start"/> (its load
+/// address), as the core's NT_FILE note names it.</summary>
+internal sealed record MappedModule
+{
+    public string Path { get; init; } = "";
+    public ulong Start { get; init; }
+    /// <summary>Lowercase hex; null when the header in the core carries no GNU build-id note.</summary>
+    public string? BuildId { get; init; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

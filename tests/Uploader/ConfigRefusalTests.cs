@@ -18,6 +18,7 @@ public class ConfigRefusalTests
     [TestCase("work_dir = \"{4}\"", "must not be or contain the log folder")]
     [TestCase("work_dir = \"work\"", "work_dir must be an absolute path")]
     [TestCase("outbox_max_bytes = 0", "outbox_max_bytes must be > 0")]
+    [TestCase("debuginfod_urls = [\"https://debuginfod.example.org\"]", "debuginfod_urls: fetching debug info by build-id is not available")]
     [TestCase("outbox_keep_free_bytes = -1", "outbox_keep_free_bytes must be >= 0")]
     [TestCase("allow_http_hosts = [\"http://127.0.0.1\"]", "allow_http_hosts entry 'http://127.0.0.1' must be a bare host")]
     [TestCase("allow_http_hosts = [\"127.0.0.1:8080\"]", "allow_http_hosts entry '127.0.0.1:8080' must be a bare host")]

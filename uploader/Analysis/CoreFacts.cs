@@ -6,6 +6,9 @@ namespace CoreDump.Uploader.Analysis;
 /// <summary>One NT_FILE entry: [Start, End) maps Path from byte Offset.</summary>
 internal sealed record FileMapping(ulong Start, ulong End, ulong Offset, string Path);
 
+/// <summary>An ELF module whose header the core holds: Path mapped from file offset 0 at Start (its load address).</summary>
+internal sealed record ModuleId(string Path, ulong Start, string? BuildId);
+
 /// <summary>What the analysis takes from the core's own structures rather than from gdb's text: the file
 /// mappings (NT_FILE), the executable (the mapping holding AT_ENTRY), the executable's GNU build-id (read from
 /// the first page of its mapping, which the kernel dumps by default: coredump_filter bit 4) and the signal.
@@ -18,6 +21,11 @@ internal sealed record CoreFacts
     /// <summary>Why the build-id could not be read (null when it was).</summary>
     public string? BuildIdProblem { get; init; }
     public int? Signal { get; init; }
+    /// <summary>Every mapped ELF module whose first page the core holds, with its build-id (by start address).</summary>
+    public IReadOnlyList<ModuleId> Modules { get; init; } = [];
+
+    /// <summary>Most modules read (a process maps a few hundred at most in practice).</summary>
+    public const int MaxModules = 512;
 
     private const uint NT_PRSTATUS = 1, NT_AUXV = 6, NT_SIGINFO = 0x53494749, NT_FILE = 0x46494c45;
     private const ulong AT_PHDR = 3, AT_ENTRY = 9;
@@ -66,7 +74,7 @@ internal sealed record CoreFacts
                 }
             }
         }
-        var facts = new CoreFacts { Files = files, Signal = signal is > 0 and < 128 ? signal : prstatusSignal is > 0 and < 128 ? prstatusSignal : null };
+        var facts = new CoreFacts { Files = files, Modules = ModulesOf(core, phs, files), Signal = signal is > 0 and < 128 ? signal : prstatusSignal is > 0 and < 128 ? prstatusSignal : null };
         ulong probe = entry != 0 ? entry : phdr;
         var exeMap = files.FirstOrDefault(f => probe >= f.Start && probe < f.End);
         if (probe == 0 || exeMap is null)
@@ -105,6 +113,21 @@ internal sealed record CoreFacts
         }
         problem = "the core holds no GNU build-id of the executable (built without one, or its note was not dumped)";
         return null;
+    }
+
+    /// <summary>Each NT_FILE mapping at file offset 0 whose ELF header is in the core (first <see cref="MaxModules"/>).</summary>
+    private static List<ModuleId> ModulesOf(Stream core, List<ElfNotes.ProgramHeader> phs, List<FileMapping> files)
+    {
+        var modules = new List<ModuleId>();
+        foreach (var f in files.Where(f => f.Offset == 0).DistinctBy(f => f.Start).OrderBy(f => f.Start))
+        {
+            if (modules.Count == MaxModules) break;
+            string? id = BuildIdAt(core, phs, f.Start, out var problem);
+            // a mapping whose first page was not dumped (not an ELF file, or coredump_filter) is no module
+            if (id is null && problem is not null && !problem.StartsWith("the core holds no GNU build-id", StringComparison.Ordinal)) continue;
+            modules.Add(new ModuleId(f.Path, f.Start, id));
+        }
+        return modules;
     }
 
     private static int Copy(byte[] from, byte[] to) { from.CopyTo(to, 0); return to.Length; }

@@ -41,6 +41,9 @@ internal sealed class UploaderConfig
     public long AnalysisOutputBytes { get; set; } = 64L << 20;
     /// <summary>frames | locals | full: what a report may contain (never the environment).</summary>
     public string ReportDetail { get; set; } = "frames";
+    /// <summary>debuginfod servers to fetch debug info from by build-id; empty (the default) fetches nothing.
+    /// Fetching is not built yet, so a non-empty list is refused rather than silently ignored.</summary>
+    public List<string> DebuginfodUrls { get; set; } = [];
     [TomlExtensionData] public Dictionary<string, object?>? Extra { get; set; }
 
     public string EffectiveWorkDir => WorkDir ?? DefaultWorkDir;

@@ -5,7 +5,8 @@ using System.Text.RegularExpressions;
 namespace CoreDump.Uploader.Report;
 
 /// <summary>A stable hash of executable + signal + the top frames of the crashing thread. Addresses and
-/// arguments are left out; a frame without a symbol counts as module+offset (stable under ASLR).</summary>
+/// arguments are left out; a frame without a symbol counts as module@build-id+offset (stable under ASLR,
+/// different for another build).</summary>
 internal static partial class CrashSignature
 {
     public const int FrameCount = 5;
@@ -49,10 +50,12 @@ internal static partial class CrashSignature
             .ToList();
     }
 
-    /// <summary>"func" (clone suffixes such as .constprop.0 dropped), else "module+0xoffset", else "??".</summary>
+    /// <summary>"func" (clone suffixes such as .constprop.0 dropped), else "module@buildid+0xoffset" (offset from
+    /// the module's load address), else "module+0xoffset", else "??".</summary>
     public static string FrameKey(GdbFrame f, IReadOnlyList<GdbMapping> maps)
     {
         if (f.HasSymbol) return CloneSuffix().Replace(f.Function, "");
+        if (f.Module is { } module) return module.Key;
         if (f.Address is ulong addr && maps.FirstOrDefault(m => addr >= m.Start && addr < m.End) is { } map)
             return $"{System.IO.Path.GetFileName(map.Objfile)}+0x{addr - map.Start + map.Offset:x}";
         if (f.Library is not null) return System.IO.Path.GetFileName(f.Library) + "+?";

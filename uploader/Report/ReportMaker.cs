@@ -85,6 +85,8 @@ internal sealed class ReportMaker(UploaderConfig config, WorkDir work)
         // frames from gdb's escaped records; the bt text only if gdb has no Python
         var frames = GdbOutput.FrameRecords(sections.GetValueOrDefault("frames", ""), g.Nonce);
         if (frames.Count == 0) frames = GdbOutput.Frames(sections.GetValueOrDefault("bt", ""));
+        frames = FrameModules.Annotate(frames, core.Files, core.Modules);
+        if (frames.Count > 0) sections[FrameModules.SectionKey] = FrameModules.Text(frames);
         var maps = core.Files.Select(f => new GdbMapping(f.Start, f.End, f.Offset, f.Path)).ToList();
         int? signal = core.Signal ?? md.Signal;
         string? signalName = SignalNames.Name(signal);

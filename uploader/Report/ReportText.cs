@@ -41,7 +41,7 @@ internal static class ReportText
     /// <summary>The gdb sections in report order with their headings.</summary>
     public static readonly (string Key, string Title)[] GdbSections =
     [
-        ("bt", "backtrace"), ("insn", "faulting instruction"), ("regs", "registers"), ("all", "threads"),
+        ("bt", "backtrace"), (FrameModules.SectionKey, "frames by module"), ("insn", "faulting instruction"), ("regs", "registers"), ("all", "threads"),
         ("shlib", "shared libraries"), ("maps", "maps"),
     ];
 
