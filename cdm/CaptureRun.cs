@@ -265,7 +265,7 @@ public sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnlyL
         foreach (var n in _notes) log.Info($"{_daemon}: {n}");
         // held_ms: how long the crashed process was kept waiting for cdm to close stdin (with core_pipe_limit > 0)
         string held = _heldMs >= 0 ? $" held_ms={_heldMs}" : "";
-        string line = $"capture daemon={_daemon} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held} outcome={outcome}";
+        string line = $"capture daemon={_daemon} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held} {CoreDump.Archive.IsalDeflate.LogField} outcome={outcome}";
         if (failed) log.Warn(line); else log.Info(line);
         return failed ? 1 : 0;
     }
