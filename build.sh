@@ -28,6 +28,10 @@ deps() {
   command -v python3 >/dev/null || need+=(python3)
   command -v strace >/dev/null || need+=(strace)
   { command -v flock && command -v setpriv; } >/dev/null || need+=(util-linux)
+  # ISA-L: cdm's faster deflate (loaded at run time), its header for the layout test, igzip for the bench
+  [ -e /usr/lib/x86_64-linux-gnu/libisal.so.2 ] || need+=(libisal2)
+  [ -e /usr/include/isa-l/igzip_lib.h ] || need+=(libisal-dev)
+  command -v igzip >/dev/null || need+=(isal)
   if [ ${#need[@]} -gt 0 ]; then
     say "apt-get install ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
