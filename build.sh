@@ -3,7 +3,7 @@
 #   demo       build, then capture a real crash and show it end to end (no kernel settings touched)
 #   test       build, then run every test; ends with "N passed, N failed"
 #   build      native-AOT publish of cdm and uploader into out/bin
-#   bench      side-by-side benchmark vs its peers (bench/run.sh) [RUNS]; bench levels: per-chunk zlib levels
+#   bench      side-by-side benchmark vs its peers (bench/run.sh) [RUNS]; bench levels: per-chunk zlib and ISA-L levels
 #   e2e        the real-kernel test under qemu (tests/e2e/run.sh)
 #   stress     the attack and fault suite (tests/stress/run.sh)
 #   install    [--destdir DIR] install the files (etc/install.sh); uninstall [--destdir DIR]; package (.deb)
