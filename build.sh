@@ -3,7 +3,7 @@
 #   demo       build, then capture a real crash and show it end to end (no kernel settings touched)
 #   test       build, then run every test; ends with "N passed, N failed"
 #   build      native-AOT publish of cdm and uploader into out/bin
-#   bench      side-by-side benchmark vs its peers (bench/run.sh) [RUNS]; bench levels: per-chunk zlib levels
+#   bench      side-by-side benchmark vs its peers (bench/run.sh) [RUNS]; bench levels: per-chunk zlib and ISA-L levels
 #   e2e        the real-kernel test under qemu (tests/e2e/run.sh)
 #   stress     the attack and fault suite (tests/stress/run.sh)
 #   install    [--destdir DIR] install the files (etc/install.sh); uninstall [--destdir DIR]; package (.deb)
@@ -28,6 +28,10 @@ deps() {
   command -v python3 >/dev/null || need+=(python3)
   command -v strace >/dev/null || need+=(strace)
   { command -v flock && command -v setpriv; } >/dev/null || need+=(util-linux)
+  # ISA-L: cdm's faster deflate (loaded at run time), its header for the layout test, igzip for the bench
+  [ -e /usr/lib/x86_64-linux-gnu/libisal.so.2 ] || need+=(libisal2)
+  [ -e /usr/include/isa-l/igzip_lib.h ] || need+=(libisal-dev)
+  command -v igzip >/dev/null || need+=(isal)
   if [ ${#need[@]} -gt 0 ]; then
     say "apt-get install ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

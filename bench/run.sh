@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of cdm against its peers on real cores (issue 4). Usage: run.sh BIN_DIR [RUNS]
+# Side-by-side benchmark of cdm against its peers on real cores. Usage: run.sh BIN_DIR [RUNS]
 #   Corpus: bench/corpus.sh (gcore of real processes), cached in $CDM_BENCH_CACHE (default out/bench/cores).
 #   Per core, interleaved (A B C D E F, A B C D E F, ...), RUNS rounds (default 3), median reported. Every tool
 #   gets the core on a pipe from cat, as the kernel gives it:
-#     cdm          the AOT binary, run as the kernel runs it (empty environment, fds 1 and 2 closed)
+#     cdm          the AOT binary, run as the kernel runs it (empty environment, fds 1 and 2 closed); it uses
+#                  ISA-L (libisal.so.2) when the library loads
+#     cdm zlib     the same with CDM_DEFLATE_ENGINE=zlib: the fallback where libisal2 is absent
 #     cdm -1       the same with compression=1 in its config (informational: what speed costs in size)
 #     original     cat > core; tar czf core.tar.gz core os-release; rm core      (the design's first way)
 #     tar|pigz     cat > core; tar cf - core os-release | pigz -1 -p2 > core.tar.gz; rm core
 #     pigz-stdin   pigz -1 -p2 > core.gz                 (informational: no tar, no disk copy)
 #     gzip -1      gzip -1 > core.gz                     (the ratio reference)
+#     igzip -1/-2  igzip -1 > core.gz, igzip -2 > core.gz (ISA-L's own tool on the stream, one thread: references)
 #     pipe         cat > /dev/null                       (the pipe limit)
 #   wall: from starting the pipeline to its end (date +%s%N); cpu and peak RSS: GNU time (%U+%S, %M) on the
 #   tool's command only (for the shell pipelines: the largest single process, CPU summed over all of them).
@@ -24,6 +27,7 @@ CACHE=${CDM_BENCH_CACHE:-$ROOT/out/bench/cores}
 
 need=()
 command -v pigz >/dev/null || need+=(pigz)
+command -v igzip >/dev/null || need+=(isal)
 command -v gdb >/dev/null || need+=(gdb)
 command -v gcc >/dev/null || need+=(gcc)
 command -v python3 >/dev/null || need+=(python3)
@@ -36,7 +40,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 bash "$HERE/corpus.sh" "$CACHE"
-CORES=(python heap500 daemon zero2g)
+CORES=(${BENCH_CORES:-python heap500 daemon zero2g}) # BENCH_CORES: a subset, for a quick check
 
 WORK=$(mktemp -d "${BENCH_TMP:-/tmp}/cdm-bench.XXXXXX")
 chmod 0755 "$WORK"
@@ -58,21 +62,24 @@ run_one() {
   local T=(/usr/bin/time -o "$t" -f "%U %S %M")
   start=$(date +%s%N)
   case $tool in
-    cdm|cdm1) local conf=$WORK/core_file.conf; [ "$tool" = cdm ] || conf=$WORK/core_file-1.conf
-      cat "$core" | "${T[@]}" env -i CDM_CONFIG="$conf" CDM_OS_RELEASE=$OSR "$BIN/cdm" "b$seq" 1700000000 1>&- 2>&- ;;
+    cdm|cdm1|cdmzlib) local conf=$WORK/core_file.conf engine=; [ "$tool" != cdm1 ] || conf=$WORK/core_file-1.conf
+      [ "$tool" != cdmzlib ] || engine=CDM_DEFLATE_ENGINE=zlib
+      cat "$core" | "${T[@]}" env -i CDM_CONFIG="$conf" CDM_OS_RELEASE=$OSR $engine "$BIN/cdm" "b$seq" 1700000000 1>&- 2>&- ;;
     original) cat "$core" | "${T[@]}" bash -c 'cd "$1" && cat > core && cp "$2" os-release && tar czf core.tar.gz core os-release && rm core' sh "$WORK/orig" $OSR ;;
     tarpigz) cat "$core" | "${T[@]}" bash -c 'cd "$1" && cat > core && cp "$2" os-release && tar cf - core os-release | pigz -1 -p2 > core.tar.gz && rm core' sh "$WORK/orig" $OSR ;;
     pigz) cat "$core" | "${T[@]}" pigz -1 -p2 > "$WORK/orig/core.gz" ;;
     gzip1) cat "$core" | "${T[@]}" gzip -1 > "$WORK/orig/core.gz" ;;
+    igzip1|igzip2) cat "$core" | "${T[@]}" igzip "-${tool#igzip}" -c > "$WORK/orig/core.gz" ;;
     pipe) cat "$core" | "${T[@]}" cat > /dev/null ;;
   esac
   end=$(date +%s%N)
   local held=-
   case $tool in
-    cdm|cdm1) out=$(stat -c %s "$WORK"/core/b$seq/*.tar.gz); rm -rf "$WORK/core/b$seq"
-         held=$(grep -o "daemon=b$seq .*held_ms=[0-9]*" "$WORK/cdm.log" | grep -o '[0-9]*$' || echo -) ;;
+    cdm|cdm1|cdmzlib) # the daemon's directory is b$seq~HASH (an unverified identity: the name and a hash)
+         out=$(stat -c %s "$WORK"/core/b$seq~*/*.tar.gz); rm -rf "$WORK"/core/b$seq~*
+         held=$(grep -o "daemon=b$seq~.*held_ms=[0-9]*" "$WORK/cdm.log" | grep -o '[0-9]*$' || echo -) ;;
     original|tarpigz) out=$(stat -c %s "$WORK/orig/core.tar.gz") ;;
-    pigz|gzip1) out=$(stat -c %s "$WORK/orig/core.gz") ;;
+    pigz|gzip1|igzip1|igzip2) out=$(stat -c %s "$WORK/orig/core.gz") ;;
   esac
   rm -f "$WORK"/orig/*
   read -r u s m < "$t"
@@ -82,7 +89,7 @@ run_one() {
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: warming the page cache with the corpus" >&2
 for c in "${CORES[@]}"; do cat "$CACHE/$c.core" > /dev/null; done
-TOOLS=(cdm cdm1 original tarpigz pigz gzip1 pipe)
+TOOLS=(cdm cdmzlib cdm1 original tarpigz pigz gzip1 igzip1 igzip2 pipe)
 for r in $(seq "$RUNS"); do
   for c in "${CORES[@]}"; do
     echo "bench: round $r/$RUNS $c" >&2
@@ -90,19 +97,22 @@ for r in $(seq "$RUNS"); do
   done
 done
 
-# cdm on an empty stdin (a pipe that ends at once), nine runs.
+# cdm on an empty stdin (a pipe that ends at once), nine runs with each engine ("engine wall_us" lines).
 EMPTY=$WORK/empty.tsv
 for i in 1 2 3 4 5 6 7 8 9; do
-  seq=$((seq + 1))
-  start=$(date +%s%N)
-  : | env -i CDM_CONFIG="$WORK/core_file.conf" CDM_OS_RELEASE=$OSR "$BIN/cdm" "e$seq" 1700000000 1>&- 2>&-
-  end=$(date +%s%N)
-  echo $(( (end - start) / 1000 )) >> "$EMPTY"
-  rm -rf "$WORK/core/e$seq"
+  for engine in isal zlib; do
+    seq=$((seq + 1))
+    start=$(date +%s%N)
+    : | env -i CDM_CONFIG="$WORK/core_file.conf" CDM_OS_RELEASE=$OSR CDM_DEFLATE_ENGINE=$engine "$BIN/cdm" "e$seq" 1700000000 1>&- 2>&-
+    end=$(date +%s%N)
+    echo "$engine $(( (end - start) / 1000 ))" >> "$EMPTY"
+    rm -rf "$WORK"/core/e$seq~*
+  done
 done
 
 echo
 echo "Command: ./build.sh bench   (bench/run.sh $BIN $RUNS; $(nproc) cores; median of $RUNS interleaved runs)"
 echo "Load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine inflates wall times)"
 mkdir -p "$ROOT/out/bench" && cp "$RES" "$ROOT/out/bench/last-results.tsv" && cp "$EMPTY" "$ROOT/out/bench/last-empty.tsv"
-python3 "$HERE/report.py" "$RES" "$EMPTY"
+cp "$WORK/cdm.log" "$ROOT/out/bench/last-cdm.log"
+python3 "$HERE/report.py" "$RES" "$EMPTY" "$WORK/cdm.log"

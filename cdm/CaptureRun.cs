@@ -314,7 +314,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
         foreach (var n in _notes) log.Info($"{_daemon}: {n}");
         // held_ms: how long the crashed process was kept waiting for cdm to close stdin (with core_pipe_limit > 0)
         string held = _heldMs >= 0 ? $" held_ms={_heldMs}" : "";
-        string line = $"capture daemon={_daemon} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held} outcome={outcome}";
+        string line = $"capture daemon={_daemon} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held} {IsalDeflate.LogField} outcome={outcome}";
         if (failed) log.Warn(line); else log.Info(line);
         return failed ? 1 : 0;
     }

@@ -24,7 +24,7 @@ internal readonly record struct ChunkSample(int SampledBytes, long CompressedByt
 /// at ~1.9× level 2's CPU. One such chunk in three at level 4 keeps the total below gzip -1 for ~1.3× level 2's
 /// CPU (level 3 on all of them, the earlier rule, cost 1.6×).</item></list>
 /// Only the default level is mixed; any other configured level is used as it is, except for stored chunks.</summary>
-internal static class ChunkLevelPolicy
+internal static partial class ChunkLevelPolicy
 {
     public const int DefaultLevel = 2;
     public const double StoreAtRatio = 0.9, Level1AtRatio = 0.7, HighlyCompressibleRatio = 0.25;

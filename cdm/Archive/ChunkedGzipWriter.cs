@@ -13,6 +13,7 @@ internal sealed class ChunkedGzipWriter : Stream
 
     private readonly SafeFileHandle _file;
     private readonly int _level, _chunkSize;
+    private readonly bool _isal;
     private readonly Queue<Task> _inFlight = new();
     private readonly Stack<byte[]> _freeInput = new();
     private readonly Stack<MemoryStream> _freeOutput = new();
@@ -30,8 +31,10 @@ internal sealed class ChunkedGzipWriter : Stream
     /// the heap500 core (docs/performance.md).</summary>
     public const int SyncEvery = 16 << 20;
 
-    public ChunkedGzipWriter(SafeFileHandle file, long startOffset, int level, int chunkSize = DefaultChunkSize)
+    /// <param name="engine">Null: ISA-L when it is loaded (<see cref="IsalDeflate.Available"/>), else zlib.</param>
+    public ChunkedGzipWriter(SafeFileHandle file, long startOffset, int level, int chunkSize = DefaultChunkSize, DeflateEngine? engine = null)
     {
+        _isal = engine != DeflateEngine.Zlib && IsalDeflate.Available;
         _file = file;
         _fileOffset = startOffset;
         _level = level;
@@ -143,7 +146,8 @@ internal sealed class ChunkedGzipWriter : Stream
     {
         var output = RentOutput();
         var data = input.AsSpan(0, length);
-        GzipMember.Compress(data, ChunkLevelPolicy.Choose(GzipMember.Sample(data, output), _level, index), output);
+        var sample = _isal ? IsalDeflate.Sample(data, output) : GzipMember.Sample(data, output);
+        GzipMember.Compress(data, ChunkLevelPolicy.Choose(sample, _level, index, _isal), output);
         return output;
     }
 

@@ -5,7 +5,7 @@ namespace CoreDump.Cdm.Archive;
 
 /// <summary>Single gzip members. Concatenated members form one valid gzip stream (RFC 1952 §2.2), which is
 /// what lets CoreDump compress chunks independently and rewrite a fixed-size stored member in place.</summary>
-internal static class GzipMember
+internal static partial class GzipMember
 {
     private const int HeaderLength = 10, TrailerLength = 8, StoredBlockHeader = 5;
 
@@ -30,7 +30,7 @@ internal static class GzipMember
 
     /// <summary>Chunks shorter than this are compressed at the configured level without sampling.</summary>
     public const int MinSampledLength = 4 * SampleLength;
-    private const int SampleLength = 16 * 1024, Samples = 4;
+    public const int SampleLength = 16 * 1024, Samples = 4;
 
     /// <summary>Compresses four 16 KiB samples spread over the chunk at level 1 (zlib-ng's deflate_quick, ~2 %
     /// of the chunk's cost) for <see cref="ChunkLevelPolicy"/>. Chunks shorter than

@@ -102,7 +102,7 @@ deb_control_ok() { # DEB
   for s in postinst prerm postrm; do [ -x "$c/$s" ] && bash -n "$c/$s" || return 1; done
   grep -qx /etc/core_file.conf "$c/conffiles" && grep -q 'restore_kernel_settings' "$c/postrm" &&
     grep -q 'create_analysis_user' "$c/postinst" &&
-    grep -qx 'Depends: libc6 (>= 2.27), libssl3 | libssl3t64' "$c/control" && grep -qx 'Recommends: gdb' "$c/control"
+    grep -qx 'Depends: libc6 (>= 2.27), libssl3 | libssl3t64' "$c/control" && grep -qx 'Recommends: gdb, libisal2' "$c/control"
 }
 
 run_install_checks() {

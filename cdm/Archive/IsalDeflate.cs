@@ -1,0 +1,175 @@
+using System.Runtime.InteropServices;
+
+namespace CoreDump.Cdm.Archive;
+
+/// <summary>Intel ISA-L's deflate (igzip), loaded at run time from libisal.so.2 when the machine has it
+/// (Debian: libisal2). Without it, or with <c>CDM_DEFLATE_ENGINE=zlib</c> in the environment (a switch for
+/// benchmarks and tests: the kernel starts cdm with an empty environment), every chunk goes to
+/// System.IO.Compression as before. Only two functions are used, through function pointers from
+/// <see cref="NativeLibrary.GetExport"/> (no marshalling, nothing for the AOT compiler to warn about):
+/// <c>isal_deflate_stateless_init</c> and <c>isal_deflate_stateless</c>, which compresses one whole chunk
+/// in one call and writes the gzip trailer (CRC-32, size) itself; the 10-byte gzip header is ours.</summary>
+internal static unsafe class IsalDeflate
+{
+    public const string LibraryName = "libisal.so.2";
+    public const string EngineVariable = "CDM_DEFLATE_ENGINE";
+    public const int MinLevel = 0, MaxLevel = 3;
+
+    /// <summary>sizeof(struct isal_zstream) in ISA-L 2.30/2.31 (x86-64); the allocation adds room to spare so a
+    /// library whose internal state grew cannot write past it. Checked against the C header by a test.</summary>
+    public const int ZStreamSize = 82384;
+    private const int ZStreamAllocation = 128 * 1024;
+    /// <summary>ISAL_DEF_LVL3_DEFAULT, the largest of the level buffers' default sizes: one buffer serves every level.</summary>
+    public const int LevelBufferSize = 348160;
+    /// <summary>gzip_flag IGZIP_GZIP_NO_HDR: deflate data and the gzip trailer, no header.</summary>
+    public const ushort GzipNoHeader = 2;
+    private const int CompOk = 0;
+
+    /// <summary>The public head of <c>struct isal_zstream</c> (igzip_lib.h); the internal state follows it.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ZStreamHead
+    {
+        public byte* NextIn;
+        public uint AvailIn, TotalIn;
+        public byte* NextOut;
+        public uint AvailOut, TotalOut;
+        public void* HuffTables;
+        public uint Level, LevelBufSize;
+        public byte* LevelBuf;
+        public ushort EndOfStream, Flush, GzipFlag, HistBits;
+    }
+
+    private static readonly delegate* unmanaged<ZStreamHead*, void> s_init;
+    private static readonly delegate* unmanaged<ZStreamHead*, int> s_deflate;
+    private static readonly Stack<nint> s_contexts = new();
+    private static int s_failures;
+
+    /// <summary>How the engine was chosen: "isal", "zlib:env" (switched off by <see cref="EngineVariable"/>) or
+    /// "zlib:no-libisal" (the library or one of its functions is missing).</summary>
+    public static string Status { get; }
+
+    /// <summary>ISA-L is loaded and used for compressed chunks.</summary>
+    public static bool Available { get; }
+
+    static IsalDeflate()
+    {
+        if (Selects(Environment.GetEnvironmentVariable(EngineVariable)) is false)
+        {
+            Status = "zlib:env";
+            return;
+        }
+        if (NativeLibrary.TryLoad(LibraryName, out nint lib)
+            && NativeLibrary.TryGetExport(lib, "isal_deflate_stateless_init", out nint init)
+            && NativeLibrary.TryGetExport(lib, "isal_deflate_stateless", out nint deflate))
+        {
+            s_init = (delegate* unmanaged<ZStreamHead*, void>)init;
+            s_deflate = (delegate* unmanaged<ZStreamHead*, int>)deflate;
+            Available = true;
+            Status = "isal";
+            return;
+        }
+        Status = "zlib:no-libisal";
+    }
+
+    /// <summary>What the engine switch's value asks for: false for "zlib" (System.IO.Compression only), null to
+    /// use ISA-L when it loads (unset, "isal" or anything else).</summary>
+    public static bool? Selects(string? setting) => string.Equals(setting?.Trim(), "zlib", StringComparison.OrdinalIgnoreCase) ? false : null;
+
+    /// <summary>Chunks ISA-L refused (each was then compressed with zlib instead, so nothing is lost); 0 normally.</summary>
+    public static int Failures => Volatile.Read(ref s_failures);
+
+    /// <summary>For cdm's log line: "deflate=STATUS", and how many chunks ISA-L refused if any.</summary>
+    public static string LogField => Failures == 0 ? $"deflate={Status}" : $"deflate={Status} isal_refused={Failures}";
+
+    /// <summary>Room for one member of <paramref name="length"/> input bytes, header and trailer included: ISA-L
+    /// writes stored blocks (5 bytes per 64 KiB) when the data does not compress, so this always suffices.</summary>
+    public static int Bound(int length) => length + length / 16 + 64;
+
+    /// <summary>Compresses data at ISA-L <paramref name="level"/> (0-3) into one complete gzip member in
+    /// <paramref name="output"/>. False when ISA-L is not loaded or refused the data: the caller then uses zlib.</summary>
+    public static bool TryCompress(ReadOnlySpan<byte> data, int level, MemoryStream output)
+    {
+        if (!Available || level is < MinLevel or > MaxLevel) return false;
+        output.SetLength(0);
+        output.SetLength(Math.Max(output.Capacity, Bound(data.Length))); // a pooled buffer never grows
+        var buffer = output.GetBuffer();
+        GzipHeader.CopyTo(buffer);
+        int produced = Deflate(data, level, GzipNoHeader, buffer.AsSpan(GzipHeader.Length, (int)output.Length - GzipHeader.Length));
+        if (produced < 0)
+        {
+            Interlocked.Increment(ref s_failures);
+            output.SetLength(0);
+            return false;
+        }
+        output.SetLength(GzipHeader.Length + produced);
+        return true;
+    }
+
+    /// <summary>Level of the samples: ISA-L's level 1 (igzip's default), a few per cent of a chunk's cost.</summary>
+    public const int SampleLevel = 1;
+
+    /// <summary>Compresses the same four 16 KiB samples as <see cref="GzipMember.Sample"/>, each on its own as raw
+    /// deflate at ISA-L <see cref="SampleLevel"/>, for <see cref="ChunkLevelPolicy"/>. Chunks shorter than
+    /// <see cref="GzipMember.MinSampledLength"/>, or no ISA-L: <see cref="ChunkSample.None"/>.</summary>
+    public static ChunkSample Sample(ReadOnlySpan<byte> data, MemoryStream scratch)
+    {
+        if (!Available || data.Length < GzipMember.MinSampledLength) return ChunkSample.None;
+        const int length = GzipMember.SampleLength, samples = GzipMember.Samples;
+        scratch.SetLength(0);
+        scratch.SetLength(Bound(length));
+        var output = scratch.GetBuffer().AsSpan(0, Bound(length));
+        long compressed = 0;
+        bool allIncompressible = true;
+        for (int i = 0; i < samples; i++)
+        {
+            int at = (int)((long)(data.Length - length) * i / (samples - 1));
+            int produced = Deflate(data.Slice(at, length), SampleLevel, 0, output);
+            if (produced < 0) return ChunkSample.None;
+            compressed += produced;
+            if (produced < length) allIncompressible = false;
+        }
+        return new ChunkSample(samples * length, compressed, allIncompressible);
+    }
+
+    /// <summary>One isal_deflate_stateless call: the whole input, with end of stream. Returns the bytes written to
+    /// <paramref name="output"/>, or -1 when ISA-L refused (an error code, or input left over).</summary>
+    private static int Deflate(ReadOnlySpan<byte> data, int level, ushort gzipFlag, Span<byte> output)
+    {
+        nint context = Rent();
+        try
+        {
+            var s = (ZStreamHead*)context;
+            s_init(s);
+            fixed (byte* input = data)
+            fixed (byte* outputBytes = output)
+            {
+                s->NextIn = input;
+                s->AvailIn = (uint)data.Length;
+                s->NextOut = outputBytes;
+                s->AvailOut = (uint)output.Length;
+                s->Level = (uint)level;
+                s->LevelBuf = (byte*)context + ZStreamAllocation;
+                s->LevelBufSize = level == 0 ? 0u : LevelBufferSize;
+                s->GzipFlag = gzipFlag;
+                s->EndOfStream = 1;
+                int rc = s_deflate(s);
+                return rc == CompOk && s->AvailIn == 0 ? (int)s->TotalOut : -1;
+            }
+        }
+        finally
+        {
+            lock (s_contexts) s_contexts.Push(context);
+        }
+    }
+
+    /// <summary>The same header as the members CoreDump writes itself: deflate, no flags, mtime 0, Unix.</summary>
+    private static ReadOnlySpan<byte> GzipHeader => [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+
+    /// <summary>A stream state and level buffer (~470 KiB of native memory), one per concurrent compressor; they
+    /// are kept for reuse, so there are never more than the most chunks ever compressed at once.</summary>
+    private static nint Rent()
+    {
+        lock (s_contexts) if (s_contexts.Count > 0) return s_contexts.Pop();
+        return (nint)NativeMemory.AlignedAlloc(ZStreamAllocation + LevelBufferSize, 64);
+    }
+}

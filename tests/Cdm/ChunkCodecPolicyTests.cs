@@ -1,0 +1,77 @@
+using CoreDump.Cdm.Archive;
+
+namespace CoreDump.Tests.Cdm;
+
+/// <summary>ChunkLevelPolicy's engine choice (pure: samples in, engine and level out).</summary>
+public class ChunkCodecPolicyTests
+{
+    private static ChunkSample Sampled(double ratio, bool allIncompressible = false) =>
+        new(65536, (long)(65536 * ratio), allIncompressible);
+
+    private static ChunkCodec WithIsal(ChunkSample s, long index = 0, int configured = ChunkLevelPolicy.DefaultLevel) =>
+        ChunkLevelPolicy.Choose(s, configured, index, isalAvailable: true);
+
+    [Test]
+    public void WithoutIsalEveryChunkIsTheZlibChoice()
+    {
+        foreach (var ratio in new[] { 0.01, 0.17, 0.3, 0.5, 0.75, 0.95 })
+            for (long i = 0; i < 6; i++)
+                foreach (int configured in new[] { 0, 1, 2, 6, 9 })
+                    Assert.That(ChunkLevelPolicy.Choose(Sampled(ratio), configured, i, isalAvailable: false),
+                        Is.EqualTo(ChunkCodec.Zlib(ChunkLevelPolicy.Choose(Sampled(ratio), configured, i))), $"{ratio} {i} {configured}");
+        Assert.That(ChunkLevelPolicy.Choose(ChunkSample.None, 2, 0, isalAvailable: false), Is.EqualTo(ChunkCodec.Zlib(2)));
+    }
+
+    [Test]
+    public void IncompressibleChunksAreStored()
+    {
+        Assert.That(WithIsal(Sampled(1.02, true)), Is.EqualTo(ChunkCodec.Zlib(0)));
+        Assert.That(WithIsal(Sampled(0.5, true)), Is.EqualTo(ChunkCodec.Zlib(0)), "every sample came out no smaller");
+        Assert.That(WithIsal(Sampled(ChunkLevelPolicy.StoreAtRatio + 0.001)), Is.EqualTo(ChunkCodec.Zlib(0)), "under 10 % gain");
+        Assert.That(WithIsal(Sampled(ChunkLevelPolicy.StoreAtRatio - 0.001)), Is.EqualTo(ChunkCodec.Isal(ChunkLevelPolicy.IsalLevel)));
+    }
+
+    [TestCase(0.201)]
+    [TestCase(0.25)]
+    [TestCase(0.4)]
+    [TestCase(0.75)]
+    [TestCase(0.89)]
+    public void MixedAndPoorlyCompressibleChunksGoToIsal(double ratio)
+    {
+        for (long i = 0; i < 6; i++) Assert.That(WithIsal(Sampled(ratio), i), Is.EqualTo(ChunkCodec.Isal(2)), $"chunk {i}");
+    }
+
+    [Test]
+    public void ObjectHeapsStayOnZlibWithOneStrongChunkInThree()
+    {
+        var codecs = Enumerable.Range(0, 9).Select(i => WithIsal(Sampled(0.13), i)).ToArray();
+        Assert.That(codecs.Select(c => c.Engine), Has.All.EqualTo(DeflateEngine.Zlib));
+        Assert.That(codecs.Select(c => c.Level), Is.EqualTo(new[] { 2, 2, 4, 2, 2, 4, 2, 2, 4 }));
+        Assert.That(WithIsal(Sampled(ChunkLevelPolicy.IsalFromRatio - 0.001), 1), Is.EqualTo(ChunkCodec.Zlib(2)));
+        Assert.That(WithIsal(Sampled(0.001), 0), Is.EqualTo(ChunkCodec.Zlib(2)), "nearly zero: zlib, ISA-L level 3 is bad there");
+    }
+
+    [Test]
+    public void SmallChunksUnsampledGoToIsal() =>
+        Assert.That(WithIsal(ChunkSample.None), Is.EqualTo(ChunkCodec.Isal(ChunkLevelPolicy.IsalLevel)));
+
+    [Test]
+    public void AConfiguredLevelStaysOnZlib()
+    {
+        Assert.That(WithIsal(Sampled(0.4), 0, configured: 6), Is.EqualTo(ChunkCodec.Zlib(6)));
+        Assert.That(WithIsal(Sampled(0.13), 2, configured: 1), Is.EqualTo(ChunkCodec.Zlib(1)));
+        Assert.That(WithIsal(Sampled(1.02, true), 0, configured: 9), Is.EqualTo(ChunkCodec.Zlib(0)), "stored at any level");
+        Assert.That(WithIsal(Sampled(0.4), 0, configured: 0), Is.EqualTo(ChunkCodec.Zlib(0)));
+    }
+
+    [Test]
+    public void TheEngineSwitchOnlyKnowsZlib()
+    {
+        Assert.That(IsalDeflate.Selects("zlib"), Is.False);
+        Assert.That(IsalDeflate.Selects(" ZLIB\n"), Is.False);
+        Assert.That(IsalDeflate.Selects(null), Is.Null);
+        Assert.That(IsalDeflate.Selects(""), Is.Null);
+        Assert.That(IsalDeflate.Selects("isal"), Is.Null);
+        Assert.That(IsalDeflate.Selects("zlib-ng"), Is.Null);
+    }
+}
