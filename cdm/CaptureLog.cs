@@ -1,4 +1,8 @@
+using CoreDump.Cdm.Publish;
 using CoreDump.Logging;
+using CoreDump.Naming;
+using CoreDump.Native;
+using CoreDump.Store;
 
 namespace CoreDump.Cdm;
 
@@ -12,18 +16,29 @@ internal sealed class CaptureLog
     public void Info(string text) => _lines.Add((false, text));
     public void Warn(string text) => _lines.Add((true, text));
 
+    /// <summary>An archive or drop record and its marker were published: the uploader is told (<see cref="UploaderTrigger"/>). A capture superseded at publishing left no
+    /// file behind and tells nobody.</summary>
+    public void Published(SafeDirectory corepath, ArchiveName name)
+    {
+        string relative = Path.Combine(name.Daemon, name.FileName);
+        if (!Posix.TryLStatAt(corepath.Fd, relative, out var st) || !st.IsRegular) return;
+        if (UploaderTrigger.Touch(corepath) is { } problem) Warn(problem);
+    }
+
     public void WriteTo(string path)
     {
-        if (_lines.Count == 0) return;
-        try
+        if (_lines.Count > 0)
         {
-            using var log = FileLog.Create(path, "cdm");
-            foreach (var (warning, text) in _lines)
+            try
             {
-                if (warning) log.Warning("{Text}", text);
-                else log.Information("{Text}", text);
+                using var log = FileLog.Create(path, "cdm");
+                foreach (var (warning, text) in _lines)
+                {
+                    if (warning) log.Warning("{Text}", text);
+                    else log.Information("{Text}", text);
+                }
             }
+            catch (Exception) { /* nowhere left to report to */ }
         }
-        catch (Exception) { /* nowhere left to report to */ }
     }
 }

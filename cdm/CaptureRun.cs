@@ -87,6 +87,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             guard.Check();
             var (core, archiveBytes) = WriteArchive(reservation, new GuardedInput(_input, guard, _timer), stdin, osReleasePath);
             string outcome = store.Publish(reservation, _notes);
+            log.Published(corepath!, reservation.Name);
             guard.Published(archiveBytes);
             if (core.Truncated) outcome += $" (truncated: {TruncatedReason(core)})";
             return Done(reservation.Name.Slot, outcome, core.BytesReceived, archiveBytes);
@@ -206,6 +207,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
                 bytes = writer.CompressedBytes;
             }
             string published = store.Publish(r, _notes);
+            log.Published(corepath, r.Name);
             return Done(r.Name.Slot, $"{outcome}; drop record {r.Name.FileName} {published}", received, bytes, failed);
         }
         catch (Exception e)

@@ -73,6 +73,8 @@ internal static partial class Posix
     private static partial int FchmodRaw(int fd, uint mode);
     [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
     private static partial int FchownRaw(int fd, uint uid, uint gid);
+    [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
+    private static partial int FutimensRaw(int fd, nint times);
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 
@@ -97,6 +99,8 @@ internal static partial class Posix
     public static int Fchmod(int fd, uint mode) => FchmodRaw(fd, mode) == 0 ? 0 : -LastErrno;
     public static int Fchown(int fd, uint uid, uint gid) => FchownRaw(fd, uid, gid) == 0 ? 0 : -LastErrno;
     public static int Close(int fd) => CloseRaw(fd);
+    /// <summary>futimens(2) with both times set to now; 0 or -errno.</summary>
+    public static int TouchNow(int fd) => FutimensRaw(fd, 0) == 0 ? 0 : -LastErrno;
 
     public static int Flock(int fd, int op)
     {
