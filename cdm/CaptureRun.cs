@@ -175,6 +175,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
     /// <summary>A drop record decided before the directory was opened (opt-outs, exclusion).</summary>
     private int DropEarly(string reason, string detail, string? osReleasePath)
     {
+        log.Dropping(reason);
         using var corepath = SafeDirectory.OpenPath(config.CorePath, 0x1ED /* 0755 */, out var refusal);
         using var daemonDir = corepath?.OpenChild(_daemon, 0x1E8 /* 0750 */, create: true, out refusal);
         string outcome = $"dropped ({reason}): {detail}";
@@ -187,6 +188,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
     /// happens, the log line remains.</summary>
     private int DropRecord(SafeDirectory corepath, DaemonStore store, string reason, string detail, string outcome, string? osReleasePath, bool failed = false)
     {
+        log.Dropping(reason);
         long received = BytesReceived;
         if (config.MaxDrop == 0) return Done(0, $"{outcome}; no drop record (maxdrop=0)", received, 0, failed);
         if (Posix.TryFstatVfs(corepath.Fd, out var vfs) && !DropReason.MayWriteDropRecord((long)(vfs.BlocksAvailable * vfs.FragmentSize)))
@@ -271,6 +273,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
         string held = _heldMs >= 0 ? $" held_ms={_heldMs}" : "";
         string line = $"capture daemon={_daemon} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held} outcome={outcome}";
         if (failed) log.Warn(line); else log.Info(line);
+        log.Record(_daemon, _identity?.HostPid ?? inv.OptionInt("P"), _identity?.Uid ?? inv.OptionInt("u"), _head.Elf.Signal ?? inv.OptionInt("s"), slot, outcome, _heldMs, failed);
         return failed ? 1 : 0;
     }
 }

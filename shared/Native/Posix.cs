@@ -73,6 +73,10 @@ internal static partial class Posix
     private static partial int FchmodRaw(int fd, uint mode);
     [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
     private static partial int FchownRaw(int fd, uint uid, uint gid);
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    private static partial int SocketRaw(int domain, int type, int protocol);
+    [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)]
+    private static unsafe partial nint SendToRaw(int fd, byte* buf, nuint len, int flags, byte* addr, uint addrLength);
     [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
     private static partial int FutimensRaw(int fd, nint times);
 
@@ -148,6 +152,37 @@ internal static partial class Posix
 
     /// <summary>Grows a pipe's buffer (best effort); returns the resulting size or -errno.</summary>
     public static int SetPipeSize(int fd, int bytes) => FcntlRaw(fd, F_SETPIPE_SZ, bytes) is var r && r >= 0 ? r : -LastErrno;
+
+    public const int AF_UNIX = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+    public const int EAGAIN = 11, ECONNREFUSED = 111, EMSGSIZE = 90, ENAMETOOLONG = 36, ENOTSOCK = 88, EPROTOTYPE = 91;
+
+    /// <summary>Sends one datagram to the AF_UNIX socket at <paramref name="path"/> from a fresh non-blocking
+    /// socket with MSG_DONTWAIT: a full receiver fails with EAGAIN instead of waiting. Returns 0 or -errno.</summary>
+    public static unsafe int SendUnixDatagram(string path, ReadOnlySpan<byte> data)
+    {
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(path);
+        if (name.Length is 0 or > 107 || data.IsEmpty) return -ENAMETOOLONG;
+        Span<byte> address = stackalloc byte[2 + 108]; // struct sockaddr_un: sa_family_t, then the NUL-ended path
+        address.Clear();
+        address[0] = AF_UNIX; // sa_family_t in host (little-endian) order
+        name.CopyTo(address[2..]);
+        int fd = SocketRaw(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) return -LastErrno;
+        try
+        {
+            fixed (byte* d = data)
+            fixed (byte* a = address)
+            {
+                while (true)
+                {
+                    if (SendToRaw(fd, d, (nuint)data.Length, MSG_DONTWAIT | MSG_NOSIGNAL, a, (uint)(2 + name.Length + 1)) >= 0) return 0;
+                    int e = LastErrno;
+                    if (e != EINTR) return -e;
+                }
+            }
+        }
+        finally { CloseRaw(fd); }
+    }
 
     public static SafeFileHandle Handle(int fd, bool owns = true) => new((IntPtr)fd, owns);
 }
