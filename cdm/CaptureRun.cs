@@ -126,6 +126,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
                 archiveBytes = writer.CompressedBytes;
             }
             string outcome = store.Publish(r, _notes);
+            log.Published(corepath, r.Name);
             guard.Published(archiveBytes);
             if (core.Truncated) outcome += $" (truncated: {TruncatedReason(core)})";
             return Done(r.Name.Slot, outcome, core.BytesReceived, archiveBytes);
@@ -213,6 +214,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
     /// <summary>A drop record decided before the directory was opened (opt-outs, exclusion).</summary>
     private int DropEarly(string reason, string detail, string? osReleasePath)
     {
+        log.Dropping(reason);
         using var corepath = SafeDirectory.OpenPath(config.CorePath, FileModes.Mode0755, out var refusal);
         using var daemonDir = corepath?.OpenChild(_daemon, FileModes.Mode0750, create: true, out refusal);
         string outcome = $"dropped ({reason}): {detail}";
@@ -225,6 +227,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
     /// happens, the log line remains.</summary>
     private int DropRecord(SafeDirectory corepath, DaemonStore store, string reason, string detail, string outcome, string? osReleasePath, bool failed = false)
     {
+        log.Dropping(reason);
         long received = BytesReceived;
         if (config.MaxDrop == 0) return Done(0, $"{outcome}; no drop record (maxdrop=0)", received, 0, failed);
         if (AvailableBytes(corepath) is long free && !DropReason.MayWriteDropRecord(free))
@@ -245,6 +248,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
                 bytes = writer.CompressedBytes;
             }
             string published = store.Publish(r, _notes);
+            log.Published(corepath, r.Name);
             return Done(r.Name.Slot, $"{outcome}; drop record {r.Name.FileName} {published}", received, bytes, failed);
         }
         catch (Exception e)
@@ -316,6 +320,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
         string held = _heldMs >= 0 ? $" held_ms={_heldMs}" : "";
         string line = $"capture daemon={_daemon} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held} {IsalDeflate.LogField} outcome={outcome}";
         if (failed) log.Warn(line); else log.Info(line);
+        log.Record(_daemon, _identity?.HostPid ?? inv.OptionInt("P"), _identity?.Uid ?? inv.OptionInt("u"), _head.Elf.Signal ?? inv.OptionInt("s"), slot, outcome, _heldMs, failed);
         return failed ? 1 : 0;
     }
 }

@@ -10,6 +10,7 @@ SYSCTL_FILE=50-coredump.conf
 MANIFEST=var/lib/cdm/install-manifest  # relative to the destination root
 SAVED=/var/lib/cdm/core_pattern.saved   # live systems only
 TIMER=cdm-uploader.timer
+PATH_UNIT=cdm-uploader.path # starts a pass when cdm stores a crash
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 note() { echo "install.sh: $*" >&2; }
@@ -24,7 +25,7 @@ file_list() {
   echo "etc/systemd/system.conf.d/coredump.conf|etc/systemd/system.conf.d/coredump.conf|0644"
   [ -f "$ROOT/etc/cdm/uploader.toml" ] && echo "etc/cdm/uploader.toml|etc/cdm/uploader.toml|0640"
   local unit
-  for unit in "$ROOT"/etc/systemd/*.service "$ROOT"/etc/systemd/*.timer; do
+  for unit in "$ROOT"/etc/systemd/*.service "$ROOT"/etc/systemd/*.timer "$ROOT"/etc/systemd/*.path; do
     [ -f "$unit" ] && echo "etc/systemd/${unit##*/}|lib/systemd/system/${unit##*/}|0644"
   done
   return 0
@@ -183,12 +184,14 @@ live_apply() {
   if systemd_running; then
     systemctl daemon-reload
     if [ -f "/lib/systemd/system/$TIMER" ]; then systemctl enable --now "$TIMER"; fi
+    if [ -f "/lib/systemd/system/$PATH_UNIT" ]; then systemctl enable --now "$PATH_UNIT"; fi
     note "systemd's DefaultLimitCORE applies after 'systemctl daemon-reexec' or a reboot"
   fi
 }
 
 live_stop() {
   if systemd_running && [ -f "/lib/systemd/system/$TIMER" ]; then systemctl disable --now "$TIMER" || true; fi
+  if systemd_running && [ -f "/lib/systemd/system/$PATH_UNIT" ]; then systemctl disable --now "$PATH_UNIT" || true; fi
 }
 
 live_restore() {
@@ -203,7 +206,7 @@ version() { sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$ROOT/Directory.Build
 maintainer_script() { # BODY
   echo '#!/bin/bash'
   echo 'set -e'
-  echo "SAVED=$SAVED CONF=/etc/sysctl.d/$SYSCTL_FILE TIMER=$TIMER"
+  echo "SAVED=$SAVED CONF=/etc/sysctl.d/$SYSCTL_FILE TIMER=$TIMER PATH_UNIT=$PATH_UNIT"
   declare -f save_kernel_settings apply_kernel_settings restore_kernel_settings systemd_running create_analysis_user
   echo 'in_chroot() { [ "$(stat -c %d:%i /)" != "$(stat -c %d:%i /proc/1/root/. 2>/dev/null)" ]; }'
   echo 'live() { [ -r /proc/sys/kernel/core_pattern ] && ! in_chroot; }'
@@ -213,10 +216,10 @@ maintainer_script() { # BODY
 POSTINST='case "$1" in configure)
   create_analysis_user
   if live; then save_kernel_settings "$SAVED" "$CONF"; apply_kernel_settings "$CONF"; fi
-  if systemd_running && ! in_chroot; then systemctl daemon-reload; systemctl enable --now "$TIMER" 2>/dev/null || true; fi ;;
+  if systemd_running && ! in_chroot; then systemctl daemon-reload; systemctl enable --now "$TIMER" "$PATH_UNIT" 2>/dev/null || true; fi ;;
 esac'
 PRERM='case "$1" in remove|deconfigure)
-  if systemd_running && ! in_chroot; then systemctl disable --now "$TIMER" 2>/dev/null || true; fi ;;
+  if systemd_running && ! in_chroot; then systemctl disable --now "$TIMER" "$PATH_UNIT" 2>/dev/null || true; fi ;;
 esac'
 POSTRM='case "$1" in remove|purge)
   if live; then restore_kernel_settings "$SAVED"; fi

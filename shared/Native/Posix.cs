@@ -28,6 +28,8 @@ internal static partial class Posix
     public const long S_BLKSIZE = 512;
     // <poll.h>
     public const short POLLIN = 1;
+    public const int AF_UNIX = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+    public const int ECONNREFUSED = 111, EMSGSIZE = 90, ENOTSOCK = 88, EPROTOTYPE = 91;
 
     /// <summary>struct stat as the x86-64 Linux kernel and glibc lay it out (144 bytes; other architectures
     /// order and size the fields differently, and the program is built for linux-x64 only).</summary>
@@ -93,6 +95,12 @@ internal static partial class Posix
     private static partial int FchmodRaw(SafeHandle fd, uint mode);
     [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
     private static partial int FchownRaw(SafeHandle fd, uint uid, uint gid);
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    private static partial int SocketRaw(int domain, int type, int protocol);
+    [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)]
+    private static unsafe partial nint SendToRaw(SafeHandle fd, byte* buf, nuint len, int flags, byte* addr, uint addrLength);
+    [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
+    private static partial int FutimensRaw(SafeHandle fd, nint times);
     [LibraryImport("libc", EntryPoint = "umask")]
     private static partial uint UmaskRaw(uint mask);
     [LibraryImport("libc", EntryPoint = "geteuid")]
@@ -229,4 +237,34 @@ internal static partial class Posix
 
     /// <summary>fcntl(F_SETPIPE_SZ); returns the pipe's resulting buffer size.</summary>
     public static int SetPipeSize(SafeHandle fd, int bytes) => Check(FcntlRaw(fd, F_SETPIPE_SZ, bytes), "fcntl(F_SETPIPE_SZ)");
+
+    /// <summary>futimens(2) with both times set to now.</summary>
+    public static void TouchNow(SafeHandle fd, string? path = null) => Check(FutimensRaw(fd, 0), "futimens", path);
+
+    /// <summary>Sends one datagram to the AF_UNIX socket at <paramref name="path"/> from a fresh non-blocking
+    /// socket with MSG_DONTWAIT, so a full receiver fails with EAGAIN instead of waiting. A receiver that is
+    /// absent or full is an expected answer here: false with its errno, never an exception.</summary>
+    public static unsafe bool TrySendUnixDatagram(string path, ReadOnlySpan<byte> data, out int errno)
+    {
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(path);
+        errno = ENAMETOOLONG;
+        if (name.Length is 0 or > 107 || data.IsEmpty) return false;
+        Span<byte> address = stackalloc byte[2 + 108]; // struct sockaddr_un: sa_family_t, then the NUL-ended path
+        address.Clear();
+        address[0] = AF_UNIX; // sa_family_t in host (little-endian) order
+        name.CopyTo(address[2..]);
+        int fd = SocketRaw(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) { errno = LastErrno; return false; }
+        using var socket = new SafeFileHandle(fd, ownsHandle: true);
+        fixed (byte* d = data)
+        fixed (byte* a = address)
+        {
+            while (true)
+            {
+                if (SendToRaw(socket, d, (nuint)data.Length, MSG_DONTWAIT | MSG_NOSIGNAL, a, (uint)(2 + name.Length + 1)) >= 0) { errno = 0; return true; }
+                errno = LastErrno;
+                if (errno != EINTR) return false;
+            }
+        }
+    }
 }

@@ -65,6 +65,27 @@ public class SystemdUnitTests
             "the timer starts delivery, which starts analysis first");
     }
 
+    /// <summary>cdm's trigger starts a pass at once; the analysis unit consumes it before scanning, so a crash
+    /// published during a pass re-arms PathExists= (checked again when the triggered unit stops); the timer
+    /// keeps its random delay for retries.</summary>
+    [Test]
+    public void The_path_unit_watches_cdms_trigger_and_starts_analysis_then_delivery_at_once()
+    {
+        string trigger = "/var/core/" + CoreDump.Cdm.Publish.UploaderTrigger.FileName;
+        var path = Keys("cdm-uploader.path");
+        Assert.That(One(path, "Path.PathExists"), Is.EqualTo(trigger), "the file cdm touches under the default corepath");
+        Assert.That(One(path, "Path.Unit"), Is.EqualTo("cdm-uploader.service"), "delivery, which pulls in analysis first");
+        Assert.That(One(path, "Install.WantedBy"), Is.EqualTo("paths.target"));
+        Assert.That(path.Keys, Has.None.Contains("Delay"), "no random delay on a path-triggered pass");
+
+        var analysis = Keys("cdm-uploader-analyze.service");
+        Assert.That(One(analysis, "Service.ExecStartPre"), Is.EqualTo($"-/bin/rm -f {trigger}"),
+            "consumed before the scan (a failure to remove it does not stop the analysis)");
+
+        var timer = Keys("cdm-uploader.timer");
+        Assert.That(One(timer, "Timer.RandomizedDelaySec"), Is.Not.Empty, "the timer keeps the fleet-wide spread for retries");
+    }
+
     [Test]
     public void Systemd_analyze_verify_accepts_the_units()
     {
@@ -75,12 +96,13 @@ public class SystemdUnitTests
             // a private root: the host's own unit library (for sysinit.target and friends), our units, our binary
             Proc.MustSh("""
                 set -e
-                mkdir -p "$1/usr/sbin" "$1/lib/systemd"
+                mkdir -p "$1/usr/sbin" "$1/lib/systemd" "$1/bin"
                 cp -r /lib/systemd/system "$1/lib/systemd/"
                 cp "$2" "$1/usr/sbin/cdm-uploader"
+                cp "$(command -v rm)" "$1/bin/rm"
                 cp "$3"/cdm-uploader* "$1/lib/systemd/system/"
                 """, null, root, Paths.Uploader, Path.Combine(Paths.RepoRoot, "etc", "systemd"));
-            string[] units = ["cdm-uploader-analyze.service", "cdm-uploader.service", "cdm-uploader.timer"];
+            string[] units = ["cdm-uploader-analyze.service", "cdm-uploader.service", "cdm-uploader.timer", "cdm-uploader.path"];
             var r = Proc.Run("/usr/bin/systemd-analyze", ["verify", "--man=no", $"--root={root}", .. units.Select(u => Path.Combine(root, "lib/systemd/system", u))]);
             Assert.That(r.ExitCode, Is.EqualTo(0), r.Stdout + r.Stderr);
             Assert.That(r.Stdout + r.Stderr, Is.Empty, "no warning either");

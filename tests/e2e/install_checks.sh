@@ -13,7 +13,7 @@ expected_files() {
   echo "etc/systemd/system.conf.d/coredump.conf 644"
   [ -f "$ROOT/etc/cdm/uploader.toml" ] && echo "etc/cdm/uploader.toml 640"
   local u
-  for u in "$ROOT"/etc/systemd/*.service "$ROOT"/etc/systemd/*.timer; do
+  for u in "$ROOT"/etc/systemd/*.service "$ROOT"/etc/systemd/*.timer "$ROOT"/etc/systemd/*.path; do
     [ -f "$u" ] && echo "lib/systemd/system/${u##*/} 644"
   done
   return 0
