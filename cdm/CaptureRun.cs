@@ -98,7 +98,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             var guard = DiskGuard.Open(config, corepath!, reservation.Temp, _daemon, reservation.Name.Slot);
             guard.Check();
             writer = new CoreArchiveWriter(reservation.Temp, config.Compression, DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime));
-            writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, (uint)FileModes.Mode0644);
+            writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, FileModes.Mode0644);
             writer.Modules = ModuleBuildIds.Plan(_head.Bytes);
             var core = writer.AddCore(reservation.Name.CoreMember, new GuardedInput(_input, guard, _timer), SizeLimit());
             return () => Publish(writer, reservation, store, guard, core, corepath!, osReleasePath);
@@ -121,7 +121,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             {
                 var metadata = BuildMetadata(r.Name, core) with { TruncatedReason = core.Truncated ? TruncatedReason(core) : null };
                 metadata = ModuleBuildIds.Fill(metadata, writer.Modules, _head.Elf.ExecutablePathBytes);
-                writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), (uint)FileModes.Mode0644);
+                writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), FileModes.Mode0644);
                 writer.Finish();
                 archiveBytes = writer.CompressedBytes;
             }
@@ -240,10 +240,10 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             long bytes;
             using (var writer = new CoreArchiveWriter(r.Temp, config.Compression, DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime)))
             {
-                writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, (uint)FileModes.Mode0644);
+                writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, FileModes.Mode0644);
                 var none = new CoreStreamResult(received, 0, _head.Elf.ExpectedSize, false, null, _head.Elf);
                 var metadata = BuildMetadata(r.Name, none) with { CoreMember = null, DropReason = reason, DropDetail = detail };
-                writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), (uint)FileModes.Mode0644);
+                writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), FileModes.Mode0644);
                 writer.Finish();
                 bytes = writer.CompressedBytes;
             }

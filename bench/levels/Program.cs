@@ -6,6 +6,7 @@
 // Usage: levels CORE GZIP1_BYTES [CORE GZIP1_BYTES ...]
 using System.Diagnostics;
 using CoreDump.Cdm.Archive;
+using CoreDump.Cdm.Policy;
 
 const int Chunk = ChunkedGzipWriter.DefaultChunkSize;
 var codecs = new List<ChunkCodec>();
@@ -60,9 +61,9 @@ static List<ChunkResult> Measure(string path, List<ChunkCodec> codecs)
             }
         }
         var (zlibSample, zlibSampleUs) = Timed(() => GzipMember.Sample(buffer.AsSpan(0, n), output));
-        var zlibChoice = ChunkLevelPolicy.Choose(zlibSample, ChunkLevelPolicy.DefaultLevel, index, isalAvailable: false);
+        var zlibChoice = ChunkLevelPolicy.Choose(zlibSample, CompressionSetting.Adaptive, index, isalAvailable: false);
         var (isalSample, isalSampleUs) = IsalDeflate.Available ? Timed(() => IsalDeflate.Sample(buffer.AsSpan(0, n), output)) : (ChunkSample.None, 0);
-        var isalChoice = IsalDeflate.Available ? ChunkLevelPolicy.Choose(isalSample, ChunkLevelPolicy.DefaultLevel, index, isalAvailable: true) : zlibChoice;
+        var isalChoice = IsalDeflate.Available ? ChunkLevelPolicy.Choose(isalSample, CompressionSetting.Adaptive, index, isalAvailable: true) : zlibChoice;
         result.Add(new ChunkResult(size, us, codecs.IndexOf(zlibChoice), codecs.IndexOf(isalChoice), zlibSample, isalSample, zlibSampleUs, isalSampleUs));
     }
     return result;

@@ -1,3 +1,5 @@
+using CoreDump.Cdm.Policy;
+
 namespace CoreDump.Cdm.Archive;
 
 internal static partial class ChunkLevelPolicy
@@ -8,7 +10,7 @@ internal static partial class ChunkLevelPolicy
     public const int IsalLevel = 2;
 
     /// <summary>Picks the engine and level of one chunk (pure: no I/O). Without ISA-L, or at a configured level
-    /// other than the default, this is <see cref="Choose(ChunkSample, int, long)"/> on zlib. With ISA-L at the
+    /// other than <c>auto</c>, this is <see cref="Choose(ChunkSample, CompressionSetting, long)"/> on zlib. With ISA-L at the
     /// default level, <paramref name="sample"/> comes from <see cref="IsalDeflate.Sample"/> and, measured per
     /// 1 MiB chunk on the benchmark's real cores (docs/performance.md):
     /// <list type="bullet">
@@ -19,9 +21,9 @@ internal static partial class ChunkLevelPolicy
     /// <item>samples below it (pointer-rich object heaps such as CPython's): ISA-L's levels 1-3 are 13-15 %
     /// larger than zlib-ng's level 2 there, so zlib keeps these, with level 4 on one chunk in three as on zlib
     /// alone, which keeps the archive below gzip -1's.</item></list></summary>
-    public static ChunkCodec Choose(ChunkSample sample, int configured, long chunkIndex, bool isalAvailable)
+    public static ChunkCodec Choose(ChunkSample sample, CompressionSetting setting, long chunkIndex, bool isalAvailable)
     {
-        if (!isalAvailable || configured != DefaultLevel) return ChunkCodec.Zlib(Choose(sample, configured, chunkIndex));
+        if (!isalAvailable || !setting.Auto) return ChunkCodec.Zlib(Choose(sample, setting, chunkIndex));
         if (sample.SampledBytes == 0) return ChunkCodec.Isal(IsalLevel);
         if (sample.AllIncompressible || sample.Ratio >= StoreAtRatio) return ChunkCodec.Zlib(0);
         if (sample.Ratio >= IsalFromRatio) return ChunkCodec.Isal(IsalLevel);

@@ -1,3 +1,5 @@
+using CoreDump.Cdm.Policy;
+
 namespace CoreDump.Cdm.Archive;
 
 /// <summary>What four 16 KiB samples of a chunk compressed to at zlib-ng's level 1 (deflate_quick).</summary>
@@ -23,18 +25,19 @@ internal readonly record struct ChunkSample(int SampledBytes, long CompressedByt
 /// <item>object heaps and text (samples at ≤ 1/4): level 2 is 1-2 % larger than gzip -1, level 4 ~5 % smaller
 /// at ~1.9× level 2's CPU. One such chunk in three at level 4 keeps the total below gzip -1 for ~1.3× level 2's
 /// CPU (level 3 on all of them, the earlier rule, cost 1.6×).</item></list>
-/// Only the default level is mixed; any other configured level is used as it is, except for stored chunks.</summary>
+/// With <c>compression=auto</c> each chunk gets its level this way; a fixed level is used as it is, except that
+/// chunks whose samples did not shrink at all are stored.</summary>
 internal static partial class ChunkLevelPolicy
 {
     public const int DefaultLevel = 2;
     public const double StoreAtRatio = 0.9, Level1AtRatio = 0.7, HighlyCompressibleRatio = 0.25;
     public const int StrongLevel = 4, StrongEvery = 3;
 
-    public static int Choose(ChunkSample sample, int configured, long chunkIndex)
+    public static int Choose(ChunkSample sample, CompressionSetting setting, long chunkIndex)
     {
-        if (configured <= 0 || sample.SampledBytes == 0) return configured;
+        if (!setting.Auto) return setting.Level > 0 && sample.SampledBytes > 0 && sample.AllIncompressible ? 0 : setting.Level;
+        if (sample.SampledBytes == 0) return DefaultLevel;
         if (sample.AllIncompressible) return 0;
-        if (configured != DefaultLevel) return configured;
         double ratio = sample.Ratio;
         if (ratio >= StoreAtRatio) return 0;
         if (ratio >= Level1AtRatio) return 1;

@@ -1,3 +1,4 @@
+using CoreDump.Cdm.Policy;
 using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
 
@@ -12,7 +13,8 @@ internal sealed class ChunkedGzipWriter : Stream
     public const int MaxInFlight = 8;
 
     private readonly SafeFileHandle _file;
-    private readonly int _level, _chunkSize;
+    private readonly CompressionSetting _compression;
+    private readonly int _chunkSize;
     private readonly bool _isal;
     private readonly Queue<Task> _inFlight = new();
     private readonly Stack<byte[]> _freeInput = new();
@@ -32,12 +34,12 @@ internal sealed class ChunkedGzipWriter : Stream
     public const int SyncEvery = 16 << 20;
 
     /// <param name="engine">Null: ISA-L when it is loaded (<see cref="IsalDeflate.Available"/>), else zlib.</param>
-    public ChunkedGzipWriter(SafeFileHandle file, long startOffset, int level, int chunkSize = DefaultChunkSize, DeflateEngine? engine = null)
+    public ChunkedGzipWriter(SafeFileHandle file, long startOffset, CompressionSetting compression, int chunkSize = DefaultChunkSize, DeflateEngine? engine = null)
     {
         _isal = engine != DeflateEngine.Zlib && IsalDeflate.Available;
         _file = file;
         _fileOffset = startOffset;
-        _level = level;
+        _compression = compression;
         _chunkSize = chunkSize;
         _chunk = new byte[chunkSize];
     }
@@ -147,7 +149,7 @@ internal sealed class ChunkedGzipWriter : Stream
         var output = RentOutput();
         var data = input.AsSpan(0, length);
         var sample = _isal ? IsalDeflate.Sample(data, output) : GzipMember.Sample(data, output);
-        GzipMember.Compress(data, ChunkLevelPolicy.Choose(sample, _level, index, _isal), output);
+        GzipMember.Compress(data, ChunkLevelPolicy.Choose(sample, _compression, index, _isal), output);
         return output;
     }
 
@@ -157,7 +159,7 @@ internal sealed class ChunkedGzipWriter : Stream
         if (_zeroMember is null)
         {
             var ms = new MemoryStream();
-            GzipMember.Compress(input, _level, ms);
+            GzipMember.Compress(input, _compression.Auto ? ChunkLevelPolicy.DefaultLevel : _compression.Level, ms);
             _zeroMember = ms.ToArray();
         }
         var member = _zeroMember;

@@ -1,6 +1,7 @@
 using Microsoft.Win32.SafeHandles;
 using CoreDump.Cdm.Intake;
 using CoreDump.Cdm.Policy;
+using CoreDump.Native;
 
 namespace CoreDump.Cdm.Archive;
 
@@ -29,16 +30,11 @@ internal sealed class CoreArchiveWriter : IDisposable
     private readonly ChunkedGzipWriter _gz;
     private readonly DateTimeOffset _mtime;
 
-    public CoreArchiveWriter(SafeFileHandle file, int level, DateTimeOffset mtime, int chunkSize = ChunkedGzipWriter.DefaultChunkSize)
+    public CoreArchiveWriter(SafeFileHandle file, CompressionSetting compression, DateTimeOffset mtime, int chunkSize = ChunkedGzipWriter.DefaultChunkSize)
     {
-        _gz = new ChunkedGzipWriter(file, 0, level, chunkSize);
+        _gz = new ChunkedGzipWriter(file, 0, compression, chunkSize);
         _mtime = mtime;
     }
-
-    /// <summary>The chunk policy takes an int in which its default level (2) selects the adaptive mix, so a fixed
-    /// level 2 would be mixed too; the parser never makes one (it reads compression=2 as auto).</summary>
-    public CoreArchiveWriter(SafeFileHandle file, CompressionSetting compression, DateTimeOffset mtime)
-        : this(file, compression.Auto ? ChunkLevelPolicy.DefaultLevel : compression.Level, mtime) { }
 
     public long CompressedBytes => _gz.FileLength;
 
@@ -46,7 +42,7 @@ internal sealed class CoreArchiveWriter : IDisposable
     public ModulePages? Modules { get; set; }
 
     /// <summary>Adds a small file held in memory.</summary>
-    public void AddFile(string name, ReadOnlySpan<byte> data, uint mode)
+    public void AddFile(string name, ReadOnlySpan<byte> data, UnixFileMode mode)
     {
         _gz.Write(TarFraming.Header(name, data.Length, mode, _mtime));
         _gz.Write(data);
@@ -55,7 +51,7 @@ internal sealed class CoreArchiveWriter : IDisposable
 
     /// <summary>Streams the core from <paramref name="input"/> until end of stream or <paramref name="maxSize"/>.
     /// A stream shorter than its ELF headers declare is padded with zeros and flagged truncated.</summary>
-    public CoreStreamResult AddCore(string name, Stream input, long maxSize, uint mode = 0x180 /* 0600 */)
+    public CoreStreamResult AddCore(string name, Stream input, long maxSize, UnixFileMode mode = FileModes.Mode0600)
     {
         var sniffer = new ElfCoreSniffer();
         var head = ReadHead(input, sniffer, out bool ended);

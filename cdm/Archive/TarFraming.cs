@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CoreDump.Native;
 
 namespace CoreDump.Cdm.Archive;
 
@@ -25,11 +26,11 @@ internal static class TarFraming
         TypeOffset = 156, MagicOffset = 257, VersionOffset = 263, UnameOffset = 265, GnameOffset = 297,
         DevMajorOffset = 329, DevMinorOffset = 337, PrefixOffset = 345, PrefixLength = 155;
     private const byte RegularFile = (byte)'0', PaxExtendedHeader = (byte)'x';
-    private const uint PaxHeaderMode = 0b110_100_100; // 0644
+    private const UnixFileMode PaxHeaderMode = FileModes.Mode0644;
     private const long MaxOctalTime = (1L << 33) - 1;
 
     /// <summary>The header block(s) for one regular file entry, owner root:root.</summary>
-    public static byte[] Header(string name, long size, uint mode, DateTimeOffset mtime)
+    public static byte[] Header(string name, long size, UnixFileMode mode, DateTimeOffset mtime)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         byte[] path = Encoding.UTF8.GetBytes(name);
@@ -106,11 +107,11 @@ internal static class TarFraming
     }
 
     /// <summary>One complete ustar block, checksum included.</summary>
-    private static byte[] UstarBlock(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> name, long size, uint mode, long mtime, byte type)
+    private static byte[] UstarBlock(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> name, long size, UnixFileMode mode, long mtime, byte type)
     {
         var b = new byte[Block];
         name.CopyTo(b.AsSpan(NameOffset, NameLength));
-        WriteOctal(b.AsSpan(ModeOffset, 8), mode);
+        WriteOctal(b.AsSpan(ModeOffset, 8), (uint)mode);
         WriteOctal(b.AsSpan(UidOffset, 8), 0);
         WriteOctal(b.AsSpan(GidOffset, 8), 0);
         WriteSize(b.AsSpan(SizeOffset, SizeLength), size);

@@ -35,13 +35,6 @@ internal static class CoreFileConfigParser
     /// maxcapturetime); <c>0</c> stays accepted for it, as none of them has a useful literal zero.</summary>
     public const string Unlimited = "unlimited";
 
-    /// <summary>Old spellings whose number now means something else: read as the new spelling, with a warning.
-    /// <c>compression=2</c> used to select the adaptive policy, now spelled <c>auto</c>.</summary>
-    private static readonly Dictionary<(string Key, string Value), string> Respelled = new()
-    {
-        [("compression", "2")] = "auto",
-    };
-
     /// <summary>Keys that may appear on many lines, each adding a rule.</summary>
     private static readonly HashSet<string> Repeatable = new(StringComparer.Ordinal) { "exclude", "include" };
 
@@ -63,11 +56,6 @@ internal static class CoreFileConfigParser
             var value = Unquote(line[(eq + 1)..].Trim());
             if (!Keys.TryGetValue(key, out var set)) { warnings.Add($"line {lineNo}: unknown key {Show(key)} ignored"); continue; }
             if (!Repeatable.Contains(key) && !seen.Add(key)) warnings.Add($"line {lineNo}: duplicate key {key}; the later value counts");
-            if (Respelled.TryGetValue((key, value), out var respelled))
-            {
-                warnings.Add($"line {lineNo}: {key}={value} is now spelled {key}={respelled}; read as {respelled}");
-                value = respelled;
-            }
             var next = set(config, value);
             if (next is null) warnings.Add($"line {lineNo}: bad value {Show(value)} for {key}; keeping {Current(config, key)}");
             else config = next;

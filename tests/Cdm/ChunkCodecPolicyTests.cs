@@ -1,4 +1,5 @@
 using CoreDump.Cdm.Archive;
+using CoreDump.Cdm.Policy;
 
 namespace CoreDump.Tests.Cdm;
 
@@ -8,18 +9,20 @@ public class ChunkCodecPolicyTests
     private static ChunkSample Sampled(double ratio, bool allIncompressible = false) =>
         new(65536, (long)(65536 * ratio), allIncompressible);
 
-    private static ChunkCodec WithIsal(ChunkSample s, long index = 0, int configured = ChunkLevelPolicy.DefaultLevel) =>
-        ChunkLevelPolicy.Choose(s, configured, index, isalAvailable: true);
+    private static ChunkCodec WithIsal(ChunkSample s, long index = 0, int? configured = null) =>
+        ChunkLevelPolicy.Choose(s, configured is int level ? CompressionSetting.Fixed(level) : CompressionSetting.Adaptive, index, isalAvailable: true);
 
     [Test]
     public void WithoutIsalEveryChunkIsTheZlibChoice()
     {
         foreach (var ratio in new[] { 0.01, 0.17, 0.3, 0.5, 0.75, 0.95 })
             for (long i = 0; i < 6; i++)
-                foreach (int configured in new[] { 0, 1, 2, 6, 9 })
+                foreach (var configured in new[] { CompressionSetting.Fixed(0), CompressionSetting.Fixed(1), CompressionSetting.Adaptive, CompressionSetting.Fixed(2), CompressionSetting.Fixed(9) })
                     Assert.That(ChunkLevelPolicy.Choose(Sampled(ratio), configured, i, isalAvailable: false),
                         Is.EqualTo(ChunkCodec.Zlib(ChunkLevelPolicy.Choose(Sampled(ratio), configured, i))), $"{ratio} {i} {configured}");
-        Assert.That(ChunkLevelPolicy.Choose(ChunkSample.None, 2, 0, isalAvailable: false), Is.EqualTo(ChunkCodec.Zlib(2)));
+        Assert.That(ChunkLevelPolicy.Choose(ChunkSample.None, CompressionSetting.Adaptive, 0, isalAvailable: false), Is.EqualTo(ChunkCodec.Zlib(2)));
+        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.17), CompressionSetting.Fixed(2), 2, isalAvailable: true), Is.EqualTo(ChunkCodec.Zlib(2)),
+            "a fixed level 2 is level 2, never the adaptive mix");
     }
 
     [Test]

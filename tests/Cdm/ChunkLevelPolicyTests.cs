@@ -1,4 +1,5 @@
 using CoreDump.Cdm.Archive;
+using CoreDump.Cdm.Policy;
 
 namespace CoreDump.Tests.Cdm;
 
@@ -10,10 +11,10 @@ public class ChunkLevelPolicyTests
     [Test]
     public void IncompressibleSamplesAreStoredAtAnyLevel()
     {
-        Assert.That(ChunkLevelPolicy.Choose(Sampled(1.02, true), 2, 0), Is.EqualTo(0));
-        Assert.That(ChunkLevelPolicy.Choose(Sampled(1.02, true), 6, 0), Is.EqualTo(0));
-        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.95), 2, 0), Is.EqualTo(0), "under 10 % gain at level 1");
-        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.95), 6, 0), Is.EqualTo(6), "a configured level is kept");
+        Assert.That(ChunkLevelPolicy.Choose(Sampled(1.02, true), CompressionSetting.Adaptive, 0), Is.EqualTo(0));
+        Assert.That(ChunkLevelPolicy.Choose(Sampled(1.02, true), CompressionSetting.Fixed(6), 0), Is.EqualTo(0));
+        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.95), CompressionSetting.Adaptive, 0), Is.EqualTo(0), "under 10 % gain at level 1");
+        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.95), CompressionSetting.Fixed(6), 0), Is.EqualTo(6), "a configured level is kept");
     }
 
     [TestCase(0.89, 1)]
@@ -22,23 +23,23 @@ public class ChunkLevelPolicyTests
     [TestCase(0.3, 2)]
     public void PoorlyCompressibleChunksGetLevel1(double ratio, int level)
     {
-        Assert.That(ChunkLevelPolicy.Choose(Sampled(ratio), 2, 0), Is.EqualTo(level));
+        Assert.That(ChunkLevelPolicy.Choose(Sampled(ratio), CompressionSetting.Adaptive, 0), Is.EqualTo(level));
     }
 
     [Test]
     public void OneHighlyCompressibleChunkInThreeGetsTheStrongLevel()
     {
-        var levels = Enumerable.Range(0, 9).Select(i => ChunkLevelPolicy.Choose(Sampled(0.17), 2, i)).ToArray();
+        var levels = Enumerable.Range(0, 9).Select(i => ChunkLevelPolicy.Choose(Sampled(0.17), CompressionSetting.Adaptive, i)).ToArray();
         Assert.That(levels, Is.EqualTo(new[] { 2, 2, 4, 2, 2, 4, 2, 2, 4 }));
-        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.3), 2, 2), Is.EqualTo(2), "not highly compressible: level 2");
+        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.3), CompressionSetting.Adaptive, 2), Is.EqualTo(2), "not highly compressible: level 2");
     }
 
     [Test]
     public void OtherConfiguredLevelsAndUnsampledChunksAreKept()
     {
-        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.17), 6, 2), Is.EqualTo(6));
-        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.8), 9, 0), Is.EqualTo(9));
-        Assert.That(ChunkLevelPolicy.Choose(ChunkSample.None, 2, 2), Is.EqualTo(2));
-        Assert.That(ChunkLevelPolicy.Choose(Sampled(1.02, true), 0, 0), Is.EqualTo(0));
+        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.17), CompressionSetting.Fixed(6), 2), Is.EqualTo(6));
+        Assert.That(ChunkLevelPolicy.Choose(Sampled(0.8), CompressionSetting.Fixed(9), 0), Is.EqualTo(9));
+        Assert.That(ChunkLevelPolicy.Choose(ChunkSample.None, CompressionSetting.Adaptive, 2), Is.EqualTo(2));
+        Assert.That(ChunkLevelPolicy.Choose(Sampled(1.02, true), CompressionSetting.Fixed(0), 0), Is.EqualTo(0));
     }
 }

@@ -1,4 +1,6 @@
 using CoreDump.Cdm.Archive;
+using CoreDump.Cdm.Policy;
+using CoreDump.Native;
 
 namespace CoreDump.Tests.Cdm;
 
@@ -74,7 +76,7 @@ public sealed class ChunkedGzipChunkTests
         {
             string gz = Path.Combine(_dir, $"{mode}.gz");
             using (var h = File.OpenHandle(gz, FileMode.CreateNew, FileAccess.ReadWrite))
-            using (var w = new ChunkedGzipWriter(h, 0, level: 2, chunkSize: chunk))
+            using (var w = new ChunkedGzipWriter(h, 0, CompressionSetting.Adaptive, chunkSize: chunk))
             {
                 var rnd = new Random(size.GetHashCode());
                 int at = 0;
@@ -114,11 +116,11 @@ public sealed class ChunkedGzipChunkTests
         var osRelease = "ID=test\n"u8.ToArray();
         CoreStreamResult result;
         using (var h = File.OpenHandle(archive, FileMode.CreateNew, FileAccess.ReadWrite))
-        using (var w = new CoreArchiveWriter(h, 2, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), chunk))
+        using (var w = new CoreArchiveWriter(h, CompressionSetting.Adaptive, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), chunk))
         {
-            w.AddFile("os-release", osRelease, 0x1A4);
+            w.AddFile("os-release", osRelease, FileModes.Mode0644);
             result = w.AddCore("x.core", new ShortReads(data, chunk, (int)(size % 97)), maxSize: 0);
-            w.AddFile("metadata.json", "{}"u8, 0x1A4);
+            w.AddFile("metadata.json", "{}"u8, FileModes.Mode0644);
             w.Finish();
         }
         Assert.That(result.BytesReceived, Is.EqualTo(size));
@@ -140,7 +142,7 @@ public sealed class ChunkedGzipChunkTests
         string archive = Path.Combine(_dir, "cut.core.tar.gz");
         CoreStreamResult result;
         using (var h = File.OpenHandle(archive, FileMode.CreateNew, FileAccess.ReadWrite))
-        using (var w = new CoreArchiveWriter(h, 2, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), chunk))
+        using (var w = new CoreArchiveWriter(h, CompressionSetting.Adaptive, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), chunk))
         {
             result = w.AddCore("x.core", new ShortReads(data, chunk, 5), max);
             w.Finish();
@@ -168,12 +170,12 @@ public sealed class ChunkedGzipChunkTests
 
         var scratch = new MemoryStream();
         var levels = Enumerable.Range(0, kinds.Length)
-            .Select(i => ChunkLevelPolicy.Choose(GzipMember.Sample(data.AsSpan(i * c, c), scratch), 2, i)).ToHashSet();
+            .Select(i => ChunkLevelPolicy.Choose(GzipMember.Sample(data.AsSpan(i * c, c), scratch), CompressionSetting.Adaptive, i)).ToHashSet();
         Assert.That(levels, Is.SupersetOf(new[] { 0, 1, 2, ChunkLevelPolicy.StrongLevel }), "the data takes every path");
 
         string gz = Path.Combine(_dir, "levels.gz");
         using (var h = File.OpenHandle(gz, FileMode.CreateNew, FileAccess.ReadWrite))
-        using (var w = new ChunkedGzipWriter(h, 0, level: 2, chunkSize: c))
+        using (var w = new ChunkedGzipWriter(h, 0, CompressionSetting.Adaptive, chunkSize: c))
         {
             w.Write(data);
             w.Drain();
@@ -188,7 +190,7 @@ public sealed class ChunkedGzipChunkTests
         int c = 1 << 20;
         var random = GzipMember.Sample(Make(c, Content.Random, c), scratch);
         Assert.That(random.AllIncompressible, Is.True, "random bytes");
-        Assert.That(ChunkLevelPolicy.Choose(random, 2, 0), Is.EqualTo(0), "random: stored");
+        Assert.That(ChunkLevelPolicy.Choose(random, CompressionSetting.Adaptive, 0), Is.EqualTo(0), "random: stored");
         var log = new byte[c];
         for (int i = 0; i < c; i++) log[i] = (byte)("GET /api/v1/items 200 "[i % 22] + (i / 4096 % 2));
         var text = GzipMember.Sample(log, scratch);
@@ -200,7 +202,7 @@ public sealed class ChunkedGzipChunkTests
         Make(c / 2, Content.Text, c).CopyTo(half, 0);
         var mixed = GzipMember.Sample(half, scratch);
         Assert.That(mixed.AllIncompressible, Is.False);
-        Assert.That(ChunkLevelPolicy.Choose(mixed, 2, 0), Is.Not.EqualTo(0));
+        Assert.That(ChunkLevelPolicy.Choose(mixed, CompressionSetting.Adaptive, 0), Is.Not.EqualTo(0));
     }
 
     /// <summary>A pipe-like stream: reads return fewer bytes than asked, in a varying pattern.</summary>

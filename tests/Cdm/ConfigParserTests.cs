@@ -61,13 +61,13 @@ public class ConfigParserTests
     }
 
     [Test]
-    public void OldCompression2IsReadAsAutoWithAWarning()
+    public void ANumberIsThatFixedLevelTwoIncluded()
     {
-        foreach (var line in new[] { "compression=2", "compression = '2'  # the old default" })
+        foreach (var line in new[] { "compression=2", "compression = '2'  # level 2 on every chunk" })
         {
             var r = CoreFileConfigParser.Parse(line + "\n");
-            Assert.That(r.Config.Compression, Is.EqualTo(CompressionSetting.Adaptive), line);
-            Assert.That(r.Warnings.Single(), Is.EqualTo("line 1: compression=2 is now spelled compression=auto; read as auto"));
+            Assert.That(r.Config.Compression, Is.EqualTo(CompressionSetting.Fixed(2)), line);
+            Assert.That(r.Warnings, Is.Empty);
         }
     }
 

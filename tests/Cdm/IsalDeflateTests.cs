@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CoreDump.Cdm.Archive;
+using CoreDump.Cdm.Policy;
 using static CoreDump.Tests.Cdm.ChunkedGzipChunkTests;
 
 namespace CoreDump.Tests.Cdm;
@@ -155,7 +156,7 @@ public sealed class IsalDeflateTests
         foreach (var (path, e) in new[] { (gz, engine), (other, engine == DeflateEngine.Isal ? DeflateEngine.Zlib : DeflateEngine.Isal) })
         {
             using var h = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite);
-            using var w = new ChunkedGzipWriter(h, 0, ChunkLevelPolicy.DefaultLevel, chunk, e);
+            using var w = new ChunkedGzipWriter(h, 0, CompressionSetting.Adaptive, chunk, e);
             for (int at = 0; at < data.Length; at += 300_001) w.Write(data.AsSpan(at, Math.Min(300_001, data.Length - at)));
             w.Drain();
         }

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.Text;
 using CoreDump.Cdm.Archive;
+using CoreDump.Native;
 
 namespace CoreDump.Tests.Cdm;
 
@@ -9,7 +10,7 @@ public class TarFramingTests
     [Test]
     public void HeaderIsPosixUstarOwnedByRoot()
     {
-        var h = TarFraming.Header("x.core", 12345, 0x180, DateTimeOffset.FromUnixTimeSeconds(1732540000));
+        var h = TarFraming.Header("x.core", 12345, FileModes.Mode0600, DateTimeOffset.FromUnixTimeSeconds(1732540000));
         Assert.That(h, Has.Length.EqualTo(512));
         Assert.That(TarFraming.ReadSize(h), Is.EqualTo(12345));
         Assert.That(Encoding.ASCII.GetString(h, 100, 8), Is.EqualTo("0000600\0"));
@@ -47,7 +48,7 @@ public class TarFramingTests
                 $"--mtime=@{mtime}", "-cf", tarFile, name], cwd: dir);
             Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
             var gnu = File.ReadAllBytes(tarFile)[..TarFraming.Block];
-            var ours = TarFraming.Header(name, data.Length, 0x180, DateTimeOffset.FromUnixTimeSeconds(mtime));
+            var ours = TarFraming.Header(name, data.Length, FileModes.Mode0600, DateTimeOffset.FromUnixTimeSeconds(mtime));
             Assert.That(ours, Has.Length.EqualTo(TarFraming.Block));
             for (int i = 0; i < TarFraming.Block; i++)
                 Assert.That(ours[i], Is.EqualTo(gnu[i]), $"byte {i}: ours {Encoding.ASCII.GetString(ours)} gnu {Encoding.ASCII.GetString(gnu)}");
@@ -58,7 +59,7 @@ public class TarFramingTests
     [Test]
     public void RewritingTheSizeChangesOnlyTheSizeAndChecksum()
     {
-        var before = TarFraming.Header("x.core", 100, 0x180, DateTimeOffset.FromUnixTimeSeconds(1732540000));
+        var before = TarFraming.Header("x.core", 100, FileModes.Mode0600, DateTimeOffset.FromUnixTimeSeconds(1732540000));
         foreach (long size in new[] { 0L, 99L, (8L << 30) - 1, 8L << 30, 1L << 40 })
         {
             var after = TarFraming.WithSize(before, size);
@@ -75,7 +76,7 @@ public class TarFramingTests
     public void AnUnsplittableLongNameGetsAPaxPathRecordAndUstarBlockLast()
     {
         string name = new string('n', 180) + ".core";
-        var h = TarFraming.Header(name, 7, 0x180, DateTimeOffset.UnixEpoch);
+        var h = TarFraming.Header(name, 7, FileModes.Mode0600, DateTimeOffset.UnixEpoch);
         Assert.That(h.Length % TarFraming.Block, Is.EqualTo(0));
         Assert.That((char)h[156], Is.EqualTo('x'), "a pax extended header first");
         Assert.That(Encoding.ASCII.GetString(h, 257, 8), Is.EqualTo("ustar\0" + "00"));
@@ -93,7 +94,7 @@ public class TarFramingTests
     [TestCase(1L << 40)]
     public void SizesBeyondOctalUseBase256AndEveryReaderAgrees(long size)
     {
-        var h = TarFraming.WithSize(TarFraming.Header("big.core", 1, 0x180, DateTimeOffset.UnixEpoch), size);
+        var h = TarFraming.WithSize(TarFraming.Header("big.core", 1, FileModes.Mode0600, DateTimeOffset.UnixEpoch), size);
         Assert.That(TarFraming.ReadSize(h), Is.EqualTo(size));
         // an archive holding only the header: each reader lists the size (a header-only check; no data follows)
         var dir = Directory.CreateTempSubdirectory("tarhdr-").FullName;
@@ -126,7 +127,7 @@ public class TarFramingTests
         try
         {
             var file = Path.Combine(dir, "n.tar");
-            var header = TarFraming.Header(name, data.Length, 0x180, DateTimeOffset.FromUnixTimeSeconds(1700000000));
+            var header = TarFraming.Header(name, data.Length, FileModes.Mode0600, DateTimeOffset.FromUnixTimeSeconds(1700000000));
             File.WriteAllBytes(file, [.. header, .. data, .. new byte[TarFraming.Padding(data.Length)], .. new byte[1024]]);
             foreach (var (reader, r) in ListWithEveryReader(file))
                 Assert.That(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(), Does.EndWith(name), $"{reader}: {r.Stderr}");
