@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using CoreDump.Store;
 using CoreDump.Uploader.Delivery;
 using CoreDump.Uploader.Markers;
 using CoreDump.Uploader.Report;
@@ -14,9 +15,9 @@ internal static class ListCommand
     {
         var json = new Option<bool>("--json") { Description = "Print a JSON array (snake_case keys)" };
         var daemon = new Option<string?>("--daemon", "-d") { Description = "Only this daemon (directory name)", HelpName = "name" };
-        var state = new Option<string?>("--state", "-s") { Description = "Only this state: pending, processed, submitted, rejected", HelpName = "state" };
+        var state = new Option<string?>("--state", "-s") { Description = "Only this state: " + string.Join(", ", ArchiveStates.Names), HelpName = "state" };
         var signature = new Option<string?>("--signature") { Description = "Only crashes with this signature (prefix)", HelpName = "hex" };
-        state.AcceptOnlyFromAmong("pending", "processed", "submitted", "rejected");
+        state.AcceptOnlyFromAmong([.. ArchiveStates.Names]);
         var cmd = new Command("list", "List captured crashes: time, daemon, slot, signal, size, state, signature") { json, daemon, state, signature };
         cmd.SetAction(pr =>
         {

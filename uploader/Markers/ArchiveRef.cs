@@ -17,11 +17,9 @@ internal sealed record ArchiveRef(string CorePath, ArchiveName Name, ArchiveStat
 
     public ListEntry ToListEntry() => new()
     {
-        Archive = FileName, Path = Path, Daemon = Daemon, Slot = Name.Slot, Time = Name.UnixTime, State = StateName(State),
+        Archive = FileName, Path = Path, Daemon = Daemon, Slot = Name.Slot, Time = Name.UnixTime, State = ArchiveStates.Name(State),
         Size = Size, Signal = Marker.Signal, SignalName = SignalNames.Name(Marker.Signal), Signature = Marker.Signature,
         ReportId = Marker.ReportId, Attempts = Marker.Attempts, NextAttempt = Marker.NextAttempt, LastError = Marker.LastError,
         HasReport = HasReport,
     };
-
-    public static string StateName(ArchiveState s) => StateFiles.Suffix(s).TrimStart('.');
 }
