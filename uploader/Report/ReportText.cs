@@ -38,13 +38,6 @@ internal static class ReportText
     public const string SignatureKey = "Signature: ";
     public const string ReportIdKey = "report-id: ";
 
-    /// <summary>The gdb sections in report order with their headings.</summary>
-    public static readonly (string Key, string Title)[] GdbSections =
-    [
-        ("bt", "backtrace"), ("insn", "faulting instruction"), ("regs", "registers"), ("all", "threads"),
-        ("shlib", "shared libraries"), ("maps", "maps"),
-    ];
-
     public const string DropKey = "crash without core";
 
     public static string Compose(ReportFacts f)
@@ -67,8 +60,8 @@ internal static class ReportText
         Line("signature-frames", string.Join(" | ", f.Signature.Frames));
         Section(sb, "warnings", f.Warnings.Count == 0 ? "(none)" : string.Join('\n', f.Warnings));
         if (f.GdbProblem is not null) Section(sb, "gdb problem", f.GdbProblem);
-        foreach (var (key, title) in GdbSections)
-            Section(sb, title, f.Gdb.TryGetValue(key, out var text) && text.Length > 0 ? text : "(not available)");
+        foreach (var gdb in GdbSections.ReportOrder)
+            Section(sb, gdb.Title!, f.Gdb.TryGetValue(gdb.Key, out var text) && text.Length > 0 ? text : "(not available)");
         Section(sb, "release", f.OsRelease.TrimEnd());
         Section(sb, "metadata", f.MetadataJson.TrimEnd());
         return sb.ToString();
