@@ -77,8 +77,9 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         }
     }
 
-    /// <summary>True for the cancellation of the whole pass (SIGTERM), which must stop it rather than fail one archive.</summary>
-    private static bool Stops(Exception e, CancellationToken ct) => e is OperationCanceledException && ct.IsCancellationRequested;
+    /// <summary>True for what must stop the whole pass rather than fail one archive: its cancellation (SIGTERM),
+    /// or a refusal such as a work_dir that is no longer the uploader's own.</summary>
+    private static bool Stops(Exception e, CancellationToken ct) => (e is OperationCanceledException && ct.IsCancellationRequested) || e is UploaderError;
 
     private void MakeOne(ReportMaker maker, ArchiveRef a, CancellationToken ct)
     {

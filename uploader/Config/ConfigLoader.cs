@@ -3,37 +3,37 @@ using Tomlyn;
 
 namespace CoreDump.Uploader.Config;
 
-/// <summary>A configuration the uploader refuses to run with (exit 78, EX_CONFIG).</summary>
-internal sealed class ConfigException(string message) : Exception(message);
-
 internal static class ConfigLoader
 {
     public const string DefaultPath = "/etc/cdm/uploader.toml";
 
     /// <summary>Reads <paramref name="path"/>; a missing file gives the embedded defaults. Unknown keys are
-    /// returned as warnings (to be logged); a malformed file or a bad value throws ConfigException.</summary>
+    /// returned as warnings (to be logged); a malformed file or a bad value throws <see cref="UploaderError"/>
+    /// (exit 78, EX_CONFIG).</summary>
     public static UploaderConfig Load(string path, List<string> warnings)
     {
         if (!File.Exists(path))
         {
-            if (Directory.Exists(path)) throw new ConfigException($"{path}: is a directory");
+            if (Directory.Exists(path)) throw Bad(path, "is a directory");
             warnings.Add($"{path} not found: using the embedded defaults");
             return Validate(new UploaderConfig(), path);
         }
         string text;
         try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ConfigException($"{path}: {e.Message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw Bad(path, e.Message); }
         UploaderConfig cfg;
         try { cfg = TomlSerializer.Deserialize(text, UploaderTomlContext.Default.UploaderConfig) ?? new UploaderConfig(); }
-        catch (TomlException e) { throw new ConfigException($"{path}{e.Message.Split('\n')[0]}"); }
+        catch (TomlException e) { throw Bad(path, e.Message.Split('\n')[0]); }
         foreach (var key in cfg.UnknownKeys()) warnings.Add($"{path}: unknown key '{key}' ignored");
         return Validate(cfg, path);
     }
 
+    private static UploaderError Bad(string path, string what) => new(ExitCodes.Config, $"bad configuration: {path}: {what}");
+
     private static UploaderConfig Validate(UploaderConfig c, string path)
     {
-        void Need(bool ok, string what) { if (!ok) throw new ConfigException($"{path}: {what}"); }
-        void Refuse(string? reason) { if (reason is not null) throw new ConfigException($"{path}: {reason}"); }
+        void Need(bool ok, string what) { if (!ok) throw Bad(path, what); }
+        void Refuse(string? reason) { if (reason is not null) throw Bad(path, reason); }
         foreach (var (key, value) in new[] { ("corepath", c.Corepath), ("outbox", c.Outbox), ("state_dir", c.StateDir), ("log_file", c.LogFile) })
             Need(Path.IsPathRooted(value), $"{key} must be an absolute path, not '{value}'");
         Need(c.WorkDir is null || Path.IsPathRooted(c.WorkDir), "work_dir must be an absolute path");
