@@ -7,25 +7,31 @@ internal static class ConfigLoader
 {
     public const string DefaultPath = "/etc/cdm/uploader.toml";
 
-    /// <summary>Reads <paramref name="path"/>; a missing file gives the embedded defaults. Unknown keys are
-    /// returned as warnings (to be logged); a malformed file or a bad value throws <see cref="UploaderError"/>
-    /// (exit 78, EX_CONFIG).</summary>
-    public static UploaderConfig Load(string path, List<string> warnings)
+    /// <summary>Reads <paramref name="path"/>; a missing file gives the embedded defaults. A file that cannot
+    /// be read, is malformed or holds a refused value throws <see cref="UploaderError"/> (exit 78, EX_CONFIG).</summary>
+    public static LoadedConfig Load(string path)
     {
         if (!File.Exists(path))
         {
             if (Directory.Exists(path)) throw Bad(path, "is a directory");
-            warnings.Add($"{path} not found: using the embedded defaults");
-            return Validate(new UploaderConfig(), path);
+            var missing = new ConfigWarning(ConfigWarningKind.MissingFile, null, $"{path} not found: using the embedded defaults");
+            return new LoadedConfig(Validate(new UploaderConfig(), path), [missing]);
         }
         string text;
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw Bad(path, e.Message); }
+        return Parse(text, path);
+    }
+
+    /// <summary>The configuration <paramref name="text"/> (read from <paramref name="path"/>, named in every
+    /// message) holds, checked against every rule, with a warning for each unknown key. No I/O.</summary>
+    public static LoadedConfig Parse(string text, string path)
+    {
         UploaderConfig cfg;
         try { cfg = TomlSerializer.Deserialize(text, UploaderTomlContext.Default.UploaderConfig) ?? new UploaderConfig(); }
         catch (TomlException e) { throw Bad(path, e.Message.Split('\n')[0]); }
-        foreach (var key in cfg.UnknownKeys()) warnings.Add($"{path}: unknown key '{key}' ignored");
-        return Validate(cfg, path);
+        var warnings = cfg.UnknownKeys().Select(k => new ConfigWarning(ConfigWarningKind.UnknownKey, k, $"{path}: unknown key '{k}' ignored")).ToList();
+        return new LoadedConfig(Validate(cfg, path), warnings);
     }
 
     private static UploaderError Bad(string path, string what) => new(ExitCodes.Config, $"bad configuration: {path}: {what}");
