@@ -36,7 +36,6 @@ internal sealed record ReportFacts
 internal static class ReportText
 {
     public const string SignatureKey = "Signature: ";
-    public const string ReportIdKey = "report-id: ";
 
     public const string DropKey = "crash without core";
 
