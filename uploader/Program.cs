@@ -1,5 +1,6 @@
-// The uploader: turns captured archives into gdb reports and delivers them (issue 3, docs/uploader.md).
+// cdm-uploader: turns captured archives into gdb reports and delivers them (docs/uploader.md).
 using System.CommandLine;
+using CoreDump.Uploader;
 using CoreDump.Uploader.Commands;
 
 var configOption = new Option<string?>("--config", "-c")
@@ -20,4 +21,18 @@ var root = new RootCommand("CoreDump uploader: gdb reports, crash signatures and
     RetryCommand.Create(configOption),
     InspectCoreCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (UploaderError e)
+{
+    Stderr.Say(e.Message);
+    return e.ExitCode;
+}
+catch (Exception e)
+{
+    // commands turn every failure they expect into an UploaderError: reaching here is a defect
+    Stderr.Say($"internal error: {e.GetType().Name}: {e.Message}");
+    return ExitCodes.Software;
+}

@@ -12,6 +12,12 @@ internal sealed class RunLock : IDisposable
 
     private RunLock(SafeFileHandle file) { this.file = file; }
 
+    /// <summary>The lock, or <see cref="UploaderError"/>: exit 75 (EX_TEMPFAIL) while another run holds it, 73
+    /// (EX_CANTCREAT) when state_dir or the lock file cannot be opened.</summary>
+    public static RunLock Acquire(string stateDir) =>
+        TryAcquire(stateDir, out bool busy, out var error)
+        ?? throw new UploaderError(busy ? ExitCodes.TempFail : ExitCodes.CantCreate, error ?? $"cannot lock {Path.Combine(stateDir, "uploader.lock")}");
+
     /// <summary>Null with <paramref name="busy"/> = true when another run holds it; null with an error otherwise.</summary>
     public static RunLock? TryAcquire(string stateDir, out bool busy, out string? error)
     {

@@ -13,10 +13,11 @@ namespace CoreDump.Uploader;
 [Flags]
 internal enum PassPhases { Analyze = 1, Deliver = 2, Both = Analyze | Deliver }
 
-/// <summary>One bounded pass over every state on disk (the seed's NOTES): make reports for pending archives
-/// (and for processed ones whose report is missing), then deliver processed reports in the seed's order.
-/// Every archive is handled in isolation: whatever goes wrong with one (any exception, malformed input) is
-/// recorded in its marker (last_error and a backoff) and the pass goes on with the next.</summary>
+/// <summary>One bounded pass over every archive on disk, whatever state the disk is in: make reports for the
+/// archives that need one (<see cref="ArchiveRef.NeedsReport"/>), then deliver the ready ones in
+/// <see cref="QueueOrder"/>. Every archive is handled in isolation: whatever goes wrong with one (any exception,
+/// malformed input) is recorded in its marker (last_error and a backoff) and the pass goes on with the next.
+/// Only cancellation and an <see cref="UploaderError"/> (a refusal no archive is to blame for) stop the pass.</summary>
 internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases phases = PassPhases.Both)
 {
     private readonly RunSummary summary = new();
@@ -67,8 +68,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
 
     private void MakeReports(ReportMaker maker, CancellationToken ct)
     {
-        var byPath = Scan().Where(a => a.State == ArchiveState.Pending || (a.State == ArchiveState.Processed && !a.HasReport))
-            .ToDictionary(a => a.Path);
+        var byPath = Scan().Where(a => a.NeedsReport).ToDictionary(a => a.Path);
         var todo = byPath.Values.Select(a => new QueueItem(a.Path, a.Name.UnixTime, a.Marker));
         foreach (var item in QueueOrder.DueInOrder(todo, Now))
         {
@@ -77,8 +77,9 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         }
     }
 
-    /// <summary>True for the cancellation of the whole pass (SIGTERM), which must stop it rather than fail one archive.</summary>
-    private static bool Stops(Exception e, CancellationToken ct) => e is OperationCanceledException && ct.IsCancellationRequested;
+    /// <summary>True for what must stop the whole pass rather than fail one archive: its cancellation (SIGTERM),
+    /// or a refusal such as a work_dir that is no longer the uploader's own.</summary>
+    private static bool Stops(Exception e, CancellationToken ct) => (e is OperationCanceledException && ct.IsCancellationRequested) || e is UploaderError;
 
     private void MakeOne(ReportMaker maker, ArchiveRef a, CancellationToken ct)
     {
@@ -91,7 +92,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
             store = new MarkerStore(dir, a);
             var made = maker.Make(a, Math.Min(config.GdbTimeoutSeconds, SecondsLeft), ct);
             var info = a.Marker with { ReportId = made.ReportId, Signature = made.Signature, Signal = made.Signal, NextAttempt = null, LastError = null, Attempts = 0 };
-            if (!store.WriteReport(made.Text, out var error) || !store.Move(StateMachine.Next(ArchiveState.Pending, UploadStep.ReportWritten), info, out error))
+            if (!store.WriteReport(made.Text, out var error) || !store.Move(StateMachine.Next(a.State, UploadStep.ReportWritten), info, out error))
             {
                 log.Warning("{Archive}: report not stored: {Error}", a.Path, error);
                 return;
@@ -128,7 +129,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
 
     private async Task DeliverAsync(IReadOnlyList<IDeliveryTarget> targets, CancellationToken ct)
     {
-        var ready = Scan().Where(a => a.State == ArchiveState.Processed && a.HasReport).ToDictionary(a => a.Path);
+        var ready = Scan().Where(a => a.ReadyToDeliver).ToDictionary(a => a.Path);
         var order = QueueOrder.DueInOrder(ready.Values.Select(a => new QueueItem(a.Path, a.Name.UnixTime, a.Marker)), Now);
         foreach (var item in order)
         {
@@ -157,7 +158,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         byte[]? bytes = dir.ReadSmall(a.FileName + StateFiles.ReportSuffix, 64 << 20);
         if (bytes is null) { summary.Failed++; RecordFailure(store, a.Marker, "delivery: the report file cannot be read", null); return; }
         string text = System.Text.Encoding.UTF8.GetString(bytes);
-        string id = a.Marker.ReportId ?? ReportIdOf(text) ?? ReportId.Derive(a.Daemon, a.Name.Slot, a.Name.UnixTime, a.Size, null);
+        string id = a.Marker.ReportId!; // ReadyToDeliver: the marker holds a valid id
         var verdicts = new List<DeliveryVerdict>();
         var details = new List<string>();
         long? retryAfter = null;
@@ -170,23 +171,23 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
             if (r.RetryAfterSeconds is long ra) retryAfter = Math.Max(retryAfter ?? 0, ra);
             if (r.Verdict == DeliveryVerdict.Delivered) { deliveredTo = target.Name; break; }
         }
-        var step = StateMachine.FromVerdict(DeliveryRules.Combine(verdicts));
-        var marker = a.Marker with { ReportId = id };
+        var verdict = DeliveryRules.Combine(verdicts);
+        var next = StateMachine.Next(store.State, verdict);
         string detail = string.Join("; ", details);
-        switch (step)
+        switch (verdict)
         {
-            case UploadStep.Delivered:
-                Move(store, ArchiveState.Submitted, marker with { DeliveredTo = deliveredTo, DeliveredAt = Now, NextAttempt = null, LastError = null });
+            case DeliveryVerdict.Delivered:
+                Move(store, next, a.Marker with { DeliveredTo = deliveredTo, DeliveredAt = Now, NextAttempt = null, LastError = null });
                 summary.Submitted++;
                 log.Information("{Archive}: report {ReportId} delivered ({Detail})", a.Path, id, detail);
                 break;
-            case UploadStep.Refused:
-                Move(store, ArchiveState.Rejected, marker with { LastError = detail, LastAttempt = Now, NextAttempt = null });
+            case DeliveryVerdict.Reject:
+                Move(store, next, a.Marker with { LastError = detail, LastAttempt = Now, NextAttempt = null });
                 summary.Rejected++;
                 log.Warning("{Archive}: report {ReportId} rejected, kept for inspection ({Detail})", a.Path, id, detail);
                 break;
-            default:
-                RecordFailure(store, marker, detail, retryAfter);
+            default: // the state stays (next == store.State); the marker records the attempt and its backoff
+                RecordFailure(store, a.Marker, detail, retryAfter);
                 summary.Failed++;
                 break;
         }
@@ -194,7 +195,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
 
     private void Move(MarkerStore store, ArchiveState to, MarkerInfo info)
     {
-        if (!store.Move(StateMachine.Next(store.State, to == ArchiveState.Submitted ? UploadStep.Delivered : UploadStep.Refused), info, out var error))
+        if (!store.Move(to, info, out var error))
             log.Warning("marker not moved to {State}: {Error}", to, error);
     }
 
@@ -212,7 +213,4 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         catch (Exception e) when (e is not OperationCanceledException) { log.Warning("marker not updated: {Error}", e.Message); }
         log.Warning("attempt {Attempts} failed ({Error}); next attempt in {Delay} s", attempts, error, delay);
     }
-
-    private static string? ReportIdOf(string report) =>
-        report.Split('\n').FirstOrDefault(l => l.StartsWith(ReportText.ReportIdKey, StringComparison.Ordinal))?[ReportText.ReportIdKey.Length..].Trim();
 }

@@ -4,24 +4,33 @@ namespace CoreDump.Store;
 /// A marker moves between states only by rename(2), so exactly one exists at any time.</summary>
 internal enum ArchiveState { Pending, Processed, Submitted, Rejected }
 
-internal static class StateFiles
+/// <summary>The one place a state is spelled. Its name is the marker's suffix after the dot, the state
+/// `uploader list` prints and its JSON carries, and a value `list --state` accepts.</summary>
+internal static class ArchiveStates
 {
-    public const string ReportSuffix = ".report";
+    private static readonly (ArchiveState State, string Name)[] Table =
+    [
+        (ArchiveState.Pending, "pending"),
+        (ArchiveState.Processed, "processed"),
+        (ArchiveState.Submitted, "submitted"),
+        (ArchiveState.Rejected, "rejected"),
+    ];
 
-    public static string Suffix(ArchiveState s) => s switch
+    public static IReadOnlyList<ArchiveState> All { get; } = Array.ConvertAll(Table, t => t.State);
+    public static IReadOnlyList<string> Names { get; } = Array.ConvertAll(Table, t => t.Name);
+
+    public static string Name(ArchiveState s)
     {
-        ArchiveState.Pending => ".pending",
-        ArchiveState.Processed => ".processed",
-        ArchiveState.Submitted => ".submitted",
-        ArchiveState.Rejected => ".rejected",
-        _ => throw new ArgumentOutOfRangeException(nameof(s)),
-    };
+        foreach (var (state, name) in Table)
+            if (state == s) return name;
+        throw new ArgumentOutOfRangeException(nameof(s), s, "not an archive state");
+    }
 
-    public static IEnumerable<ArchiveState> All => Enum.GetValues<ArchiveState>();
-
-    public static string Marker(string archiveFile, ArchiveState s) => archiveFile + Suffix(s);
-
-    /// <summary>Every file that belongs to an archive besides the archive itself.</summary>
-    public static IEnumerable<string> Companions(string archiveFile) =>
-        All.Select(s => Marker(archiveFile, s)).Append(archiveFile + ReportSuffix);
+    /// <summary>The state spelled <paramref name="name"/> (exactly, lower case), or null.</summary>
+    public static ArchiveState? Parse(string name)
+    {
+        foreach (var (state, n) in Table)
+            if (n == name) return state;
+        return null;
+    }
 }

@@ -69,18 +69,6 @@ public class DeliveryUnitTests
     }
 
     [Test]
-    public void State_machine_follows_corewatcher()
-    {
-        Assert.That(StateMachine.Next(ArchiveState.Pending, UploadStep.ReportWritten), Is.EqualTo(ArchiveState.Processed));
-        Assert.That(StateMachine.Next(ArchiveState.Processed, UploadStep.Delivered), Is.EqualTo(ArchiveState.Submitted));
-        Assert.That(StateMachine.Next(ArchiveState.Processed, UploadStep.Refused), Is.EqualTo(ArchiveState.Rejected));
-        Assert.That(StateMachine.Next(ArchiveState.Processed, UploadStep.RetryLater), Is.EqualTo(ArchiveState.Processed));
-        Assert.That(StateMachine.Next(ArchiveState.Rejected, UploadStep.RetryRejected), Is.EqualTo(ArchiveState.Processed));
-        Assert.Throws<InvalidOperationException>(() => StateMachine.Next(ArchiveState.Submitted, UploadStep.Delivered));
-        Assert.Throws<InvalidOperationException>(() => StateMachine.Next(ArchiveState.Pending, UploadStep.Delivered));
-    }
-
-    [Test]
     public void Marker_content_is_optional()
     {
         Assert.That(MarkerInfo.Parse([]), Is.EqualTo(new MarkerInfo()));

@@ -19,25 +19,6 @@ internal sealed record GdbResult(string Stdout, string Stderr, int ExitCode, boo
 /// cache. Sections are separated by marks carrying a per-run random nonce.</summary>
 internal static class GdbRunner
 {
-    /// <summary>Prints the crashing thread's frames as "NONCE [level, pc, name, file, line, library, sigtramp]"
-    /// JSON records: every name is escaped by json.dumps, so none can forge a record.</summary>
-    private const string FrameScript = """
-        import gdb, json
-        n = 'NONCE'
-        f = gdb.newest_frame()
-        i = 0
-        while f is not None and i < 256:
-            try:
-                pc = f.pc()
-                sal = f.find_sal()
-                fn = sal.symtab.filename if sal.symtab is not None else None
-                print(n + ' ' + json.dumps([i, pc, f.name(), fn, sal.line, gdb.solib_name(pc), f.type() == gdb.SIGTRAMP_FRAME]))
-                f = f.older()
-            except gdb.error:
-                break
-            i += 1
-        """;
-
     /// <summary>Settings applied before any file is read.</summary>
     public static List<string> SafetySettings(ReportDetail detail) =>
     [
@@ -47,12 +28,8 @@ internal static class GdbRunner
         "set print frame-arguments " + (detail switch { ReportDetail.Frames => "none", ReportDetail.Locals => "scalars", _ => "all" }),
     ];
 
-    public static (string Key, string Command)[] Commands(ReportDetail detail, string nonce) =>
-    [
-        ("bt", "bt"), ("insn", "x/i $pc"), ("regs", "info registers"), ("shlib", "info sharedlibrary"),
-        ("maps", "info proc mappings"), ("all", detail == ReportDetail.Frames ? "thread apply all bt" : "thread apply all bt full"),
-        ("frames", "python exec(\"" + FrameScript.Replace("NONCE", nonce).Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n") + "\")"),
-    ];
+    public static IEnumerable<(string Key, string Command)> Commands(ReportDetail detail, string nonce) =>
+        GdbSections.RunOrder.Select(s => (s.Key, s.Command(detail, nonce)));
 
     /// <summary>gdb's arguments; <paramref name="executable"/> and <paramref name="core"/> are names relative to
     /// the sandbox's working directory.</summary>

@@ -3,9 +3,6 @@ using CoreDump.Store;
 
 namespace CoreDump.Uploader.Analysis;
 
-/// <summary>work_dir is refused (exit 78): it is not a folder the uploader created itself.</summary>
-internal sealed class WorkDirRefusedException(string message) : IOException(message);
-
 /// <summary>The folder for extracted cores. It is only ever a folder the uploader created itself: the
 /// uploader makes it (mode 0700, under a temporary name, with the sentinel file inside, then renamed into
 /// place), and later accepts it only while the sentinel is there. A folder that existed before without the
@@ -27,7 +24,7 @@ internal sealed class WorkDir(string path, bool takeOverEmpty = false, Func<stri
     public string Path { get; } = path;
 
     /// <summary>Creates work_dir if it does not exist, verifies it, and removes a killed run's leftovers.
-    /// Throws <see cref="WorkDirRefusedException"/> when the folder is not the uploader's own.</summary>
+    /// Throws <see cref="UploaderError"/> (exit 78) when the folder is not the uploader's own.</summary>
     public int RemoveLeftovers()
     {
         using var dir = Prepare();
@@ -136,11 +133,11 @@ internal sealed class WorkDir(string path, bool takeOverEmpty = false, Func<stri
     private SafeDirectory Verify(SafeDirectoryHandle pfd, string name)
     {
         var dir = SafeDirectory.Open(pfd, name, Path, 0, create: false, out var refusal)
-            ?? throw new WorkDirRefusedException($"work_dir refused: {refusal}");
+            ?? throw new UploaderError(ExitCodes.Config, $"work_dir refused: {refusal}");
         if (!dir.TryStat(Sentinel, out var st) || !st.IsRegular || st.Uid != Posix.Geteuid())
         {
             dir.Dispose();
-            throw new WorkDirRefusedException(
+            throw new UploaderError(ExitCodes.Config,
                 $"work_dir {Path} refused: it is not a folder the uploader created (no {Sentinel} inside), and the uploader empties work_dir on every run. " +
                 "Set work_dir to a path that does not exist yet (the uploader creates it, mode 0700), or remove this folder if it is an old work folder");
         }
@@ -157,6 +154,6 @@ internal sealed class WorkDir(string path, bool takeOverEmpty = false, Func<stri
         if (at is null) return;
         string real = name is null ? at : System.IO.Path.Combine(at, name);
         if (real != Path && overlap?.Invoke(real) is { } why)
-            throw new WorkDirRefusedException($"work_dir {Path} refused: its real path is {real}: {why}");
+            throw new UploaderError(ExitCodes.Config, $"work_dir {Path} refused: its real path is {real}: {why}");
     }
 }

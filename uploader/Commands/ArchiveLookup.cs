@@ -7,6 +7,10 @@ namespace CoreDump.Uploader.Commands;
 /// <summary>Finds the archive an admin named: a path, a file name, or a report id (or a prefix of ≥ 6 hex digits).</summary>
 internal static class ArchiveLookup
 {
+    /// <summary>The one archive <paramref name="what"/> names, or <see cref="UploaderError"/> (exit 66, EX_NOINPUT).</summary>
+    public static ArchiveRef Get(string corePath, string what) =>
+        Find(corePath, what, out var error) ?? throw new UploaderError(ExitCodes.NoInput, error ?? $"no archive '{what}'");
+
     public static ArchiveRef? Find(string corePath, string what, out string? error)
     {
         var all = ArchiveScanner.Scan(corePath, new List<string>());

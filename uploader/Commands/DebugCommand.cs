@@ -15,17 +15,14 @@ internal static class DebugCommand
         var cmd = new Command("debug", "Open gdb interactively on an archive's core") { archive };
         cmd.SetAction(pr =>
         {
-            if (UploaderContext.Load(pr.GetValue(configOption)) is not { } ctx) return ExitCodes.Config;
-            if (ArchiveLookup.Find(ctx.Config.Corepath, pr.GetValue(archive)!, out var error) is not { } a)
-            {
-                Console.Error.WriteLine($"uploader: {error}");
-                return ExitCodes.NoInput;
-            }
+            var ctx = UploaderContext.Load(pr.GetValue(configOption));
+            var a = ArchiveLookup.Get(ctx.Config.Corepath, pr.GetValue(archive)!);
+            string gdb = GdbProgram(ctx.Config.Gdb);
             string dir = Directory.CreateTempSubdirectory("cdm-debug-").FullName;
             try
             {
                 var x = CoreExtractor.Extract(a, dir, ctx.Config.KeepFreeBytes, CancellationToken.None);
-                if (x.CoreFile is null) { Console.Error.WriteLine($"uploader: {a.Path} holds no core"); return ExitCodes.DataErr; }
+                if (x.CoreFile is null) throw new UploaderError(ExitCodes.DataErr, $"{a.Path} holds no core");
                 var sandbox = AnalysisSandbox.Create(ctx.Config);
                 AnalysisSandbox.PrepareFolder(dir);
                 sandbox.Grant(x.CoreFile);
@@ -33,16 +30,23 @@ internal static class DebugCommand
                 var core = CoreInspector.Core(sandbox, dir, Path.GetFileName(x.CoreFile), ctx.Config.GdbTimeoutSeconds).Core!;
                 var exe = ExecutableFinder.Find(sandbox, core, x.Metadata, a.Daemon, ctx.Config.ExecutableSearchPath, dir, ctx.Config.KeepFreeBytes, ctx.Config.GdbTimeoutSeconds);
                 if (exe.Copy is not null) sandbox.Grant(Path.Combine(dir, exe.Copy));
-                Console.Error.WriteLine($"uploader: core of {a.FileName} in {dir}, executable {exe.Original ?? exe.Why}; gdb runs as {sandbox.Identity.Description} without network; quit gdb to clean up");
-                return GdbRunner.Interactive(sandbox, ctx.Config.Gdb, exe.Copy, Path.GetFileName(x.CoreFile), GdbRunner.ParseDetail(ctx.Config.ReportDetail), dir);
+                Stderr.Say($"core of {a.FileName} in {dir}, executable {exe.Original ?? exe.Why}; gdb runs as {sandbox.Identity.Description} without network; quit gdb to clean up");
+                return GdbRunner.Interactive(sandbox, gdb, exe.Copy, Path.GetFileName(x.CoreFile), GdbRunner.ParseDetail(ctx.Config.ReportDetail), dir);
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+            catch (System.ComponentModel.Win32Exception e) { throw new UploaderError(ExitCodes.Unavailable, e.Message, e); }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"uploader: {e.Message}");
-                return e is System.ComponentModel.Win32Exception || e.Message.StartsWith("cannot run gdb", StringComparison.Ordinal) ? ExitCodes.Unavailable : ExitCodes.IoErr;
+                throw new UploaderError(ExitCodes.IoErr, e.Message, e);
             }
             finally { try { Directory.Delete(dir, true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
         });
         return cmd;
+    }
+
+    /// <summary>gdb as an absolute path, or exit 69 (EX_UNAVAILABLE) before anything is extracted.</summary>
+    private static string GdbProgram(string configured)
+    {
+        try { return GdbRunner.ResolveProgram(configured); }
+        catch (IOException e) { throw new UploaderError(ExitCodes.Unavailable, e.Message, e); }
     }
 }

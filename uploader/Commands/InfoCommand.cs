@@ -16,12 +16,8 @@ internal static class InfoCommand
         var cmd = new Command("info", "Show one archive: state, delivery bookkeeping and its report") { archive };
         cmd.SetAction(pr =>
         {
-            if (UploaderContext.Load(pr.GetValue(configOption)) is not { } ctx) return ExitCodes.Config;
-            if (ArchiveLookup.Find(ctx.Config.Corepath, pr.GetValue(archive)!, out var error) is not { } a)
-            {
-                Console.Error.WriteLine($"uploader: {error}");
-                return ExitCodes.NoInput;
-            }
+            var ctx = UploaderContext.Load(pr.GetValue(configOption));
+            var a = ArchiveLookup.Get(ctx.Config.Corepath, pr.GetValue(archive)!);
             var e = a.ToListEntry();
             var sb = new StringBuilder();
             sb.Append("archive: ").Append(a.Path).Append('\n')

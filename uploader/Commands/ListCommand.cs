@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using CoreDump.Store;
 using CoreDump.Uploader.Delivery;
 using CoreDump.Uploader.Markers;
 using CoreDump.Uploader.Report;
@@ -14,20 +15,20 @@ internal static class ListCommand
     {
         var json = new Option<bool>("--json") { Description = "Print a JSON array (snake_case keys)" };
         var daemon = new Option<string?>("--daemon", "-d") { Description = "Only this daemon (directory name)", HelpName = "name" };
-        var state = new Option<string?>("--state", "-s") { Description = "Only this state: pending, processed, submitted, rejected", HelpName = "state" };
+        var state = new Option<string?>("--state", "-s") { Description = "Only this state: " + string.Join(", ", ArchiveStates.Names), HelpName = "state" };
         var signature = new Option<string?>("--signature") { Description = "Only crashes with this signature (prefix)", HelpName = "hex" };
-        state.AcceptOnlyFromAmong("pending", "processed", "submitted", "rejected");
+        state.AcceptOnlyFromAmong([.. ArchiveStates.Names]);
         var cmd = new Command("list", "List captured crashes: time, daemon, slot, signal, size, state, signature") { json, daemon, state, signature };
         cmd.SetAction(pr =>
         {
-            if (UploaderContext.Load(pr.GetValue(configOption)) is not { } ctx) return ExitCodes.Config;
+            var ctx = UploaderContext.Load(pr.GetValue(configOption));
             var problems = new List<string>();
             var rows = ArchiveScanner.Scan(ctx.Config.Corepath, problems).Select(a => a.ToListEntry())
                 .Where(e => pr.GetValue(daemon) is not { } d || e.Daemon == d)
                 .Where(e => pr.GetValue(state) is not { } s || e.State == s)
                 .Where(e => pr.GetValue(signature) is not { } g || e.Signature?.StartsWith(g, StringComparison.OrdinalIgnoreCase) == true)
                 .OrderBy(e => e.Time).ThenBy(e => e.Path, StringComparer.Ordinal).ToList();
-            foreach (var p in problems) Console.Error.WriteLine($"uploader: {p}");
+            foreach (var p in problems) Stderr.Say(p);
             if (pr.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(rows, UploadJsonContext.Default.ListListEntry));
             else PrintTable(rows);
             return problems.Count > 0 ? ExitCodes.IoErr : ExitCodes.Ok;

@@ -18,15 +18,9 @@ internal static class RetryCommand
         var cmd = new Command("retry", "Clear the retry backoff (and optionally un-reject)") { archives, rejected };
         cmd.SetAction(pr =>
         {
-            if (UploaderContext.Load(pr.GetValue(configOption)) is not { } ctx) return ExitCodes.Config;
-            using var runLock = RunLock.TryAcquire(ctx.Config.StateDir, out bool busy, out var lockError);
-            if (runLock is null) { Console.Error.WriteLine($"uploader: {lockError}"); return busy ? ExitCodes.TempFail : ExitCodes.CantCreate; }
-            var chosen = new List<ArchiveRef>();
-            foreach (var name in pr.GetValue(archives) ?? [])
-            {
-                if (ArchiveLookup.Find(ctx.Config.Corepath, name, out var error) is { } a) chosen.Add(a);
-                else { Console.Error.WriteLine($"uploader: {error}"); return ExitCodes.NoInput; }
-            }
+            var ctx = UploaderContext.Load(pr.GetValue(configOption));
+            using var runLock = RunLock.Acquire(ctx.Config.StateDir);
+            var chosen = (pr.GetValue(archives) ?? []).Select(name => ArchiveLookup.Get(ctx.Config.Corepath, name)).ToList();
             if (chosen.Count == 0) chosen = ArchiveScanner.Scan(ctx.Config.Corepath, new List<string>());
             bool unreject = pr.GetValue(rejected);
             int changed = 0;
@@ -40,7 +34,7 @@ internal static class RetryCommand
                 var info = a.Marker with { NextAttempt = null };
                 var to = a.State == ArchiveState.Rejected ? StateMachine.Next(a.State, UploadStep.RetryRejected) : a.State;
                 if (store.Move(to, info, out var e)) changed++;
-                else Console.Error.WriteLine($"uploader: {a.FileName}: {e}");
+                else Stderr.Say($"{a.FileName}: {e}");
             }
             Console.WriteLine($"uploader retry: {changed} report(s) will be tried on the next run");
             return ExitCodes.Ok;

@@ -1,6 +1,5 @@
 using System.CommandLine;
-using CoreDump.Uploader.Analysis;
-using CoreDump.Uploader.Report;
+using Serilog;
 
 namespace CoreDump.Uploader.Commands;
 
@@ -26,55 +25,47 @@ internal static class RunCommand
         var cmd = new Command(verb, description);
         cmd.SetAction(async (pr, ct) =>
         {
-            if (UploaderContext.Load(pr.GetValue(configOption)) is not { } ctx) return ExitCodes.Config;
+            var ctx = UploaderContext.Load(pr.GetValue(configOption));
             var log = ctx.CreateLog(verb);
             try
             {
-                using var runLock = RunLock.TryAcquire(ctx.Config.StateDir, out bool busy, out var lockError);
-                if (runLock is null)
-                {
-                    Console.Error.WriteLine($"uploader: {lockError}");
-                    log.Warning("not running: {Error}", lockError);
-                    return busy ? ExitCodes.TempFail : ExitCodes.CantCreate;
-                }
+                using var runLock = RunLock.Acquire(ctx.Config.StateDir);
                 if (phases.HasFlag(PassPhases.Deliver))
                     foreach (var s in ctx.Config.Server.Where(s => s.Url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
                         log.Warning("server {Url} is plain http (allowed by allow_http_hosts): reports travel unencrypted", s.Url);
-                RunSummary summary;
-                try { summary = await new RunPass(ctx.Config, log, phases).RunAsync(ct); }
-                catch (OperationCanceledException)
-                {
-                    log.Warning("{Verb} interrupted (SIGTERM/SIGINT); the rest waits for the next run", verb);
-                    Console.Error.WriteLine("uploader: interrupted");
-                    return ExitCodes.TempFail;
-                }
-                catch (WorkDirRefusedException e)
-                {
-                    log.Error("not running: {Error}", e.Message);
-                    Console.Error.WriteLine($"uploader: {e.Message}");
-                    return ExitCodes.Config;
-                }
-                catch (IOException e)
-                {
-                    log.Error("{Verb} stopped: {Error}", verb, e.Message);
-                    Console.Error.WriteLine($"uploader: {e.Message}");
-                    return ExitCodes.CantCreate;
-                }
-                catch (Exception e)
-                {
-                    // every archive is handled in isolation inside the pass; reaching here is a defect
-                    log.Error(e, "{Verb} stopped by an internal error", verb);
-                    Console.Error.WriteLine($"uploader: internal error: {e.GetType().Name}: {e.Message}");
-                    return ExitCodes.Software;
-                }
+                var summary = await new RunPass(ctx.Config, log, phases).RunAsync(ct);
                 string line = summary.ToString(verb);
                 log.Information("{Summary}", line);
                 Console.WriteLine(line);
-                foreach (var p in summary.Problems) Console.Error.WriteLine($"uploader: {p}");
+                foreach (var p in summary.Problems) Stderr.Say(p);
                 return summary.Problems.Count > 0 ? ExitCodes.IoErr : ExitCodes.Ok;
             }
+            catch (Exception e) { throw Stopped(log, verb, e); }
             finally { (log as IDisposable)?.Dispose(); Serilog.Log.CloseAndFlush(); }
         });
         return cmd;
+    }
+
+    /// <summary>Why a pass did not finish, logged, as the error Program.cs reports. Every archive is handled in
+    /// isolation inside the pass, so what arrives here concerns the whole pass: SIGTERM/SIGINT (75, the rest
+    /// waits for the next run), a refusal (its own code), an I/O failure outside any one archive, such as an
+    /// unusable work_dir parent (73), and otherwise a defect (70).</summary>
+    private static UploaderError Stopped(ILogger log, string verb, Exception e)
+    {
+        switch (e)
+        {
+            case OperationCanceledException:
+                log.Warning("{Verb} interrupted (SIGTERM/SIGINT); the rest waits for the next run", verb);
+                return new UploaderError(ExitCodes.TempFail, "interrupted", e);
+            case UploaderError refusal:
+                log.Error("not running: {Error}", refusal.Message);
+                return refusal;
+            case IOException:
+                log.Error("{Verb} stopped: {Error}", verb, e.Message);
+                return new UploaderError(ExitCodes.CantCreate, e.Message, e);
+            default:
+                log.Error(e, "{Verb} stopped by an internal error", verb);
+                return new UploaderError(ExitCodes.Software, $"internal error: {e.GetType().Name}: {e.Message}", e);
+        }
     }
 }

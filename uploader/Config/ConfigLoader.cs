@@ -3,37 +3,43 @@ using Tomlyn;
 
 namespace CoreDump.Uploader.Config;
 
-/// <summary>A configuration the uploader refuses to run with (exit 78, EX_CONFIG).</summary>
-internal sealed class ConfigException(string message) : Exception(message);
-
 internal static class ConfigLoader
 {
     public const string DefaultPath = "/etc/cdm/uploader.toml";
 
-    /// <summary>Reads <paramref name="path"/>; a missing file gives the embedded defaults. Unknown keys are
-    /// returned as warnings (to be logged); a malformed file or a bad value throws ConfigException.</summary>
-    public static UploaderConfig Load(string path, List<string> warnings)
+    /// <summary>Reads <paramref name="path"/>; a missing file gives the embedded defaults. A file that cannot
+    /// be read, is malformed or holds a refused value throws <see cref="UploaderError"/> (exit 78, EX_CONFIG).</summary>
+    public static LoadedConfig Load(string path)
     {
         if (!File.Exists(path))
         {
-            if (Directory.Exists(path)) throw new ConfigException($"{path}: is a directory");
-            warnings.Add($"{path} not found: using the embedded defaults");
-            return Validate(new UploaderConfig(), path);
+            if (Directory.Exists(path)) throw Bad(path, "is a directory");
+            var missing = new ConfigWarning(ConfigWarningKind.MissingFile, null, $"{path} not found: using the embedded defaults");
+            return new LoadedConfig(Validate(new UploaderConfig(), path), [missing]);
         }
         string text;
         try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ConfigException($"{path}: {e.Message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw Bad(path, e.Message); }
+        return Parse(text, path);
+    }
+
+    /// <summary>The configuration <paramref name="text"/> (read from <paramref name="path"/>, named in every
+    /// message) holds, checked against every rule, with a warning for each unknown key. No I/O.</summary>
+    public static LoadedConfig Parse(string text, string path)
+    {
         UploaderConfig cfg;
         try { cfg = TomlSerializer.Deserialize(text, UploaderTomlContext.Default.UploaderConfig) ?? new UploaderConfig(); }
-        catch (TomlException e) { throw new ConfigException($"{path}{e.Message.Split('\n')[0]}"); }
-        foreach (var key in cfg.UnknownKeys()) warnings.Add($"{path}: unknown key '{key}' ignored");
-        return Validate(cfg, path);
+        catch (TomlException e) { throw Bad(path, e.Message.Split('\n')[0]); }
+        var warnings = cfg.UnknownKeys().Select(k => new ConfigWarning(ConfigWarningKind.UnknownKey, k, $"{path}: unknown key '{k}' ignored")).ToList();
+        return new LoadedConfig(Validate(cfg, path), warnings);
     }
+
+    private static UploaderError Bad(string path, string what) => new(ExitCodes.Config, $"bad configuration: {path}: {what}");
 
     private static UploaderConfig Validate(UploaderConfig c, string path)
     {
-        void Need(bool ok, string what) { if (!ok) throw new ConfigException($"{path}: {what}"); }
-        void Refuse(string? reason) { if (reason is not null) throw new ConfigException($"{path}: {reason}"); }
+        void Need(bool ok, string what) { if (!ok) throw Bad(path, what); }
+        void Refuse(string? reason) { if (reason is not null) throw Bad(path, reason); }
         foreach (var (key, value) in new[] { ("corepath", c.Corepath), ("outbox", c.Outbox), ("state_dir", c.StateDir), ("log_file", c.LogFile) })
             Need(Path.IsPathRooted(value), $"{key} must be an absolute path, not '{value}'");
         Need(c.WorkDir is null || Path.IsPathRooted(c.WorkDir), "work_dir must be an absolute path");

@@ -8,14 +8,13 @@ namespace CoreDump.Uploader.Delivery;
 
 /// <summary>A crashdb server: POST multipart/form-data with the report in the field "crash" (as corewatcher's
 /// crashdb expects), "Idempotency-Key: &lt;report id&gt;", and optionally the archive in the field "archive".
-/// TLS certificates are verified (the default handler; nothing overrides it). Redirects are not followed.</summary>
-internal sealed class HttpTarget(IHttpClientFactory factory, string clientName, ServerConfig server) : IDeliveryTarget
+/// TLS certificates are verified and redirects are not followed (<see cref="Targets"/> builds the client).</summary>
+internal sealed class HttpTarget(HttpClient client, ServerConfig server) : IDeliveryTarget
 {
     public string Name => server.Url;
 
     public async Task<DeliveryResult> DeliverAsync(ArchiveRef archive, string reportId, string reportText, CancellationToken ct)
     {
-        var client = factory.CreateClient(clientName);
         using var form = new MultipartFormDataContent();
         var crash = new StringContent(reportText);
         crash.Headers.ContentDisposition = new ContentDispositionHeaderValue("form-data") { Name = "\"crash\"" };

@@ -1,42 +1,47 @@
 using System.Net;
-using Microsoft.Extensions.DependencyInjection;
 using CoreDump.Uploader.Config;
 
 namespace CoreDump.Uploader.Delivery;
 
-/// <summary>Builds the delivery targets from the configuration: one named HttpClient per [[server]]
-/// (IHttpClientFactory), or the outbox when no server is configured.</summary>
+/// <summary>Builds the delivery targets from the configuration: one HttpClient per [[server]], or the outbox
+/// when no server is configured. A pass is one short-lived process, so each client lives for the pass and
+/// is disposed with it.</summary>
 internal sealed class Targets : IDisposable
 {
-    private readonly ServiceProvider? provider;
+    private readonly List<HttpClient> clients = [];
     public IReadOnlyList<IDeliveryTarget> All { get; }
 
     public Targets(UploaderConfig config)
     {
         if (config.Server.Count == 0) { All = [new OutboxTarget(config.Outbox, config.OutboxMaxBytes, config.OutboxKeepFreeBytes)]; return; }
-        var services = new ServiceCollection();
-        for (int i = 0; i < config.Server.Count; i++)
+        var all = new List<IDeliveryTarget>();
+        foreach (var s in config.Server)
         {
-            var s = config.Server[i];
-            services.AddHttpClient(ClientName(i), c =>
-                {
-                    c.Timeout = TimeSpan.FromSeconds(s.TimeoutSeconds);
-                    c.DefaultRequestHeaders.UserAgent.ParseAdd("cdm-uploader/0.1");
-                })
-                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-                {
-                    AllowAutoRedirect = false,
-                    ConnectTimeout = TimeSpan.FromSeconds(Math.Min(s.TimeoutSeconds, 10)),
-                    AutomaticDecompression = DecompressionMethods.None,
-                    UseProxy = true,
-                });
+            var client = Client(s);
+            clients.Add(client);
+            all.Add(new HttpTarget(client, s));
         }
-        provider = services.BuildServiceProvider();
-        var factory = provider.GetRequiredService<IHttpClientFactory>();
-        All = config.Server.Select((s, i) => (IDeliveryTarget)new HttpTarget(factory, ClientName(i), s)).ToList();
+        All = all;
     }
 
-    private static string ClientName(int i) => $"crashdb{i}";
+    /// <summary>Redirects are not followed (a crash database URL must be exact), bodies are not decompressed,
+    /// TLS certificates are verified (nothing overrides the handler's default), the system proxy is honoured.</summary>
+    private static HttpClient Client(ServerConfig s)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            ConnectTimeout = TimeSpan.FromSeconds(Math.Min(s.TimeoutSeconds, 10)),
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = true,
+        };
+        var client = new HttpClient(handler, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(s.TimeoutSeconds) };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd("cdm-uploader/0.1");
+        return client;
+    }
 
-    public void Dispose() => provider?.Dispose();
+    public void Dispose()
+    {
+        foreach (var c in clients) c.Dispose();
+    }
 }

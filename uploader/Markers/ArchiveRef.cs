@@ -15,13 +15,19 @@ internal sealed record ArchiveRef(string CorePath, ArchiveName Name, ArchiveStat
     public string ReportPath => Path + StateFiles.ReportSuffix;
     public string MarkerPath => StateFiles.Marker(Path, State);
 
+    /// <summary>Delivery needs the report file and its id in the marker (the marker, not the report text, is
+    /// the record of the id; it names the outbox file and is the Idempotency-Key).</summary>
+    public bool ReadyToDeliver => State == ArchiveState.Processed && HasReport && ReportId.LooksValid(Marker.ReportId);
+
+    /// <summary>A pending archive needs its report; so does a processed one that is not ready to deliver: its
+    /// report file is gone, or its marker lost the id (a damaged marker reads as empty).</summary>
+    public bool NeedsReport => State == ArchiveState.Pending || (State == ArchiveState.Processed && !ReadyToDeliver);
+
     public ListEntry ToListEntry() => new()
     {
-        Archive = FileName, Path = Path, Daemon = Daemon, Slot = Name.Slot, Time = Name.UnixTime, State = StateName(State),
+        Archive = FileName, Path = Path, Daemon = Daemon, Slot = Name.Slot, Time = Name.UnixTime, State = ArchiveStates.Name(State),
         Size = Size, Signal = Marker.Signal, SignalName = SignalNames.Name(Marker.Signal), Signature = Marker.Signature,
         ReportId = Marker.ReportId, Attempts = Marker.Attempts, NextAttempt = Marker.NextAttempt, LastError = Marker.LastError,
         HasReport = HasReport,
     };
-
-    public static string StateName(ArchiveState s) => StateFiles.Suffix(s).TrimStart('.');
 }

@@ -4,8 +4,8 @@ using CoreDump.Store;
 
 namespace CoreDump.Uploader.Markers;
 
-/// <summary>Finds every archive under corepath and its state, whatever state the disk is in (the seed's
-/// NOTES): archives without a marker count as pending; if a crash ever left two markers, the most
+/// <summary>Finds every archive under corepath and its state, whatever state the disk is in (a crash or a
+/// kill can stop cdm or the uploader between any two steps): archives without a marker count as pending; if a crash ever left two markers, the most
 /// advanced one counts; a marker that is not a regular file does not count.</summary>
 internal static class ArchiveScanner
 {

@@ -5,9 +5,9 @@ internal sealed record QueueItem(string Key, long CrashTime, MarkerInfo Marker);
 
 internal static class QueueOrder
 {
-    /// <summary>The seed's order: reports that never failed first (oldest crash first), then the ones that
-    /// failed before, least recently tried first, "so new reports have a better chance of getting through".
-    /// Items still inside their backoff window are left out.</summary>
+    /// <summary>Reports that never failed first (oldest crash first), then the ones that failed before, least
+    /// recently tried first, so a report a server keeps refusing never holds back new ones. Items still inside
+    /// their backoff window are left out.</summary>
     public static List<QueueItem> DueInOrder(IEnumerable<QueueItem> items, long now) =>
         items.Where(i => Backoff.IsDue(i.Marker, now))
             .OrderBy(i => i.Marker.Attempts > 0)

@@ -3,37 +3,30 @@ using CoreDump.Uploader.Delivery;
 
 namespace CoreDump.Uploader.Markers;
 
-/// <summary>What happened to an archive; the state machine decides the next marker.</summary>
-internal enum UploadStep { ReportWritten, Delivered, Refused, RetryLater, RetryRejected }
+/// <summary>What the uploader did to an archive, besides delivering its report.</summary>
+internal enum UploadStep { ReportWritten, RetryRejected }
 
+/// <summary>corewatcher's states: pending → processed (report written) → submitted, or rejected on a
+/// permanent refusal; a temporary failure keeps the state. Anything else is a programming error.</summary>
 internal static class StateMachine
 {
-    /// <summary>corewatcher's states: pending → processed (report written) → submitted, or rejected on a
-    /// permanent refusal. A temporary failure keeps the state. `retry --rejected` returns a rejected report to
-    /// processed. Anything else is a programming error.</summary>
+    /// <summary>A report written moves pending to processed (a processed archive whose report was made again
+    /// stays processed); `retry --rejected` returns a rejected report to processed.</summary>
     public static ArchiveState Next(ArchiveState from, UploadStep step) => (from, step) switch
     {
         (ArchiveState.Pending, UploadStep.ReportWritten) => ArchiveState.Processed,
-        (ArchiveState.Pending, UploadStep.RetryLater) => ArchiveState.Pending,
-        (ArchiveState.Processed, UploadStep.Delivered) => ArchiveState.Submitted,
-        (ArchiveState.Processed, UploadStep.Refused) => ArchiveState.Rejected,
-        (ArchiveState.Processed, UploadStep.RetryLater) => ArchiveState.Processed,
+        (ArchiveState.Processed, UploadStep.ReportWritten) => ArchiveState.Processed,
         (ArchiveState.Rejected, UploadStep.RetryRejected) => ArchiveState.Processed,
         _ => throw new InvalidOperationException($"no transition from {from} on {step}"),
     };
 
-    public static DeliveryVerdict? ToVerdict(UploadStep s) => s switch
+    /// <summary>The delivery of a processed report: delivered → submitted, refused by every target →
+    /// rejected (kept for inspection), anything else stays processed and is tried again after its backoff.</summary>
+    public static ArchiveState Next(ArchiveState from, DeliveryVerdict verdict) => (from, verdict) switch
     {
-        UploadStep.Delivered => DeliveryVerdict.Delivered,
-        UploadStep.Refused => DeliveryVerdict.Reject,
-        UploadStep.RetryLater => DeliveryVerdict.Retry,
-        _ => null,
-    };
-
-    public static UploadStep FromVerdict(DeliveryVerdict v) => v switch
-    {
-        DeliveryVerdict.Delivered => UploadStep.Delivered,
-        DeliveryVerdict.Reject => UploadStep.Refused,
-        _ => UploadStep.RetryLater,
+        (ArchiveState.Processed, DeliveryVerdict.Delivered) => ArchiveState.Submitted,
+        (ArchiveState.Processed, DeliveryVerdict.Reject) => ArchiveState.Rejected,
+        (ArchiveState.Processed, DeliveryVerdict.Retry) => ArchiveState.Processed,
+        _ => throw new InvalidOperationException($"no transition from {from} on delivery verdict {verdict}"),
     };
 }

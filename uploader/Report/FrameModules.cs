@@ -12,6 +12,7 @@ internal static class FrameModules
 {
     /// <summary>The key of the report section <see cref="Text"/> fills.</summary>
     public const string SectionKey = "modframes";
+    public const string Title = "frames by module";
 
     public static List<GdbFrame> Annotate(IReadOnlyList<GdbFrame> frames, IReadOnlyList<FileMapping> files, IReadOnlyList<ModuleId> modules) =>
         frames.Select(f => f with { Module = Locate(f.Address, files, modules) }).ToList();

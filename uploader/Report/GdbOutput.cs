@@ -25,17 +25,19 @@ internal static partial class GdbOutput
     /// <summary>A fresh unguessable nonce (128 bits, hex).</summary>
     public static string NewNonce() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
-    /// <summary>Splits output made of "@@cdm-section-NONCE NAME" lines into NAME → text. Lines with another
-    /// nonce or none are ordinary text of the current section; a section name seen twice keeps its first text.</summary>
+    /// <summary>Splits output made of "@@cdm-section-NONCE NAME" lines into NAME → text, NAME one of
+    /// <see cref="GdbSections"/>; the text before the first mark is <see cref="GdbSections.Preamble"/>. Lines with
+    /// another nonce, none, or a name the table does not hold are ordinary text of the current section; a
+    /// section name seen twice keeps its first text.</summary>
     public static Dictionary<string, string> Sections(string stdout, string nonce)
     {
         string mark = SectionMark(nonce);
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        string current = "preamble";
+        string current = GdbSections.Preamble;
         var sb = new System.Text.StringBuilder();
         foreach (var line in stdout.Split('\n'))
         {
-            if (line.StartsWith(mark, StringComparison.Ordinal))
+            if (line.StartsWith(mark, StringComparison.Ordinal) && GdbSections.IsKey(line[mark.Length..].Trim()))
             {
                 result.TryAdd(current, sb.ToString().TrimEnd());
                 current = line[mark.Length..].Trim();

@@ -75,16 +75,16 @@ internal sealed class ReportMaker(UploaderConfig config, WorkDir work)
         if (g.NotStarted) throw new IOException($"cannot run gdb '{config.Gdb}': {Tail(g.Stderr)}");
         var sections = GdbOutput.Sections(g.Stdout, g.Nonce);
         foreach (var k in sections.Keys.ToList()) sections[k] = Privacy.StripEnvironmentStrings(sections[k]);
-        warnings.AddRange(GdbOutput.SignificantWarnings(g.Stderr, sections.GetValueOrDefault("preamble", "")).Select(w => "gdb: " + w));
+        warnings.AddRange(GdbOutput.SignificantWarnings(g.Stderr, sections.GetValueOrDefault(GdbSections.Preamble, "")).Select(w => "gdb: " + w));
         string? problem = null;
         if (g.TimedOut) problem = $"gdb did not finish within {gdbTimeoutSeconds} s and was killed with everything it started; output so far is kept";
         else if (g.OutputCut) problem = $"gdb's output exceeded the limit (analysis_output_bytes = {config.AnalysisOutputBytes}) and was cut";
         else if (g.ExitCode != 0) problem = $"gdb exited with {g.ExitCode}{LimitHint(g.ExitCode)}: {Tail(g.Stderr)}";
-        else if (!sections.ContainsKey("bt")) problem = $"gdb printed no backtrace: {Tail(g.Stderr)}";
+        else if (!sections.ContainsKey(GdbSections.Backtrace.Key)) problem = $"gdb printed no backtrace: {Tail(g.Stderr)}";
 
         // frames from gdb's escaped records; the bt text only if gdb has no Python
-        var frames = GdbOutput.FrameRecords(sections.GetValueOrDefault("frames", ""), g.Nonce);
-        if (frames.Count == 0) frames = GdbOutput.Frames(sections.GetValueOrDefault("bt", ""));
+        var frames = GdbOutput.FrameRecords(sections.GetValueOrDefault(GdbSections.FrameRecords.Key, ""), g.Nonce);
+        if (frames.Count == 0) frames = GdbOutput.Frames(sections.GetValueOrDefault(GdbSections.Backtrace.Key, ""));
         frames = FrameModules.Annotate(frames, core.Files, core.Modules);
         if (frames.Count > 0) sections[FrameModules.SectionKey] = FrameModules.Text(frames);
         var maps = core.Files.Select(f => new GdbMapping(f.Start, f.End, f.Offset, f.Path)).ToList();
@@ -92,8 +92,8 @@ internal sealed class ReportMaker(UploaderConfig config, WorkDir work)
         string? signalName = SignalNames.Name(signal);
         string exePath = exe.Original ?? core.ExecutablePath ?? md.ExecutablePath ?? "";
         var signature = CrashSignature.Compute(exe.Original ?? core.ExecutablePath ?? exeName, signalName, frames, maps);
-        sections.Remove("frames");
-        sections.Remove("preamble");
+        sections.Remove(GdbSections.FrameRecords.Key);
+        sections.Remove(GdbSections.Preamble);
         var report = facts with
         {
             Executable = exe.Original ?? (exePath.Length > 0 ? $"{exePath} (not available to gdb)" : ""), ExecutableFoundBy = exe.Original is null ? "" : $"{exe.How}, build-id {core.ExecutableBuildId}",

@@ -36,14 +36,6 @@ internal sealed record ReportFacts
 internal static class ReportText
 {
     public const string SignatureKey = "Signature: ";
-    public const string ReportIdKey = "report-id: ";
-
-    /// <summary>The gdb sections in report order with their headings.</summary>
-    public static readonly (string Key, string Title)[] GdbSections =
-    [
-        ("bt", "backtrace"), (FrameModules.SectionKey, "frames by module"), ("insn", "faulting instruction"), ("regs", "registers"), ("all", "threads"),
-        ("shlib", "shared libraries"), ("maps", "maps"),
-    ];
 
     public const string DropKey = "crash without core";
 
@@ -67,8 +59,13 @@ internal static class ReportText
         Line("signature-frames", string.Join(" | ", f.Signature.Frames));
         Section(sb, "warnings", f.Warnings.Count == 0 ? "(none)" : string.Join('\n', f.Warnings));
         if (f.GdbProblem is not null) Section(sb, "gdb problem", f.GdbProblem);
-        foreach (var (key, title) in GdbSections)
-            Section(sb, title, f.Gdb.TryGetValue(key, out var text) && text.Length > 0 ? text : "(not available)");
+        foreach (var gdb in GdbSections.ReportOrder)
+        {
+            Section(sb, gdb.Title!, f.Gdb.TryGetValue(gdb.Key, out var text) && text.Length > 0 ? text : "(not available)");
+            // the uploader's own placing of each frame in its module follows gdb's backtrace
+            if (gdb == GdbSections.Backtrace)
+                Section(sb, FrameModules.Title, f.Gdb.TryGetValue(FrameModules.SectionKey, out var placed) && placed.Length > 0 ? placed : "(not available)");
+        }
         Section(sb, "release", f.OsRelease.TrimEnd());
         Section(sb, "metadata", f.MetadataJson.TrimEnd());
         return sb.ToString();
