@@ -12,10 +12,14 @@ internal static class DebugCommand
     public static Command Create(Option<string?> configOption)
     {
         var archive = new Argument<string>("archive") { Description = "Archive path, file name or report id" };
-        var cmd = new Command("debug", "Open gdb interactively on an archive's core") { archive };
+        var debugger = new Option<string?>("--debugger") { Description = "gdb (default: the configured gdb) or lldb, by name or path", HelpName = "cmd" };
+        var cmd = new Command("debug", "Open gdb interactively on an archive's core" + DebugHelp.Examples) { archive, debugger };
         cmd.SetAction(pr =>
         {
             if (UploaderContext.Load(pr.GetValue(configOption)) is not { } ctx) return ExitCodes.Config;
+            string tool = pr.GetValue(debugger) ?? ctx.Config.Gdb;
+            // the configured `gdb` is gdb whatever its file is called; a --debugger is known by its name
+            if ((pr.GetValue(debugger) is null ? Debuggers.Kind.Gdb : Debuggers.KindOf(tool)) is not { } kind) { Console.Error.WriteLine($"uploader: --debugger: {DebugHelp.Unknown(tool)}"); return ExitCodes.Usage; }
             if (ArchiveLookup.Find(ctx.Config.Corepath, pr.GetValue(archive)!, out var error) is not { } a)
             {
                 Console.Error.WriteLine($"uploader: {error}");
@@ -34,7 +38,7 @@ internal static class DebugCommand
                 var exe = ExecutableFinder.Find(sandbox, core, x.Metadata, a.Daemon, ctx.Config.ExecutableSearchPath, dir, ctx.Config.KeepFreeBytes, ctx.Config.GdbTimeoutSeconds);
                 if (exe.Copy is not null) sandbox.Grant(Path.Combine(dir, exe.Copy));
                 Console.Error.WriteLine($"uploader: core of {a.FileName} in {dir}, executable {exe.Original ?? exe.Why}; gdb runs as {sandbox.Identity.Description} without network; quit gdb to clean up");
-                return GdbRunner.Interactive(sandbox, ctx.Config.Gdb, exe.Copy, Path.GetFileName(x.CoreFile), GdbRunner.ParseDetail(ctx.Config.ReportDetail), dir);
+                return Debuggers.Interactive(sandbox, tool, kind, GdbRunner.ParseDetail(ctx.Config.ReportDetail), exe.Copy, Path.GetFileName(x.CoreFile), dir);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
             {
