@@ -18,6 +18,8 @@ var root = new RootCommand("CoreDump uploader: gdb reports, crash signatures and
     InfoCommand.Create(configOption),
     DebugCommand.Create(configOption),
     RetryCommand.Create(configOption),
+    DumpCommand.Create(configOption),
+    VacuumCommand.Create(configOption),
     InspectCoreCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Retention;
 
 namespace CoreDump.Uploader.Commands;
 
@@ -8,4 +9,5 @@ namespace CoreDump.Uploader.Commands;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(List<SignatureCount>))]
 [JsonSerializable(typeof(InfoView))]
+[JsonSerializable(typeof(VacuumReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
