@@ -20,6 +20,7 @@ var root = new RootCommand("CoreDump uploader: gdb reports, crash signatures and
     RetryCommand.Create(configOption),
     DumpCommand.Create(configOption),
     VacuumCommand.Create(configOption),
+    StatusCommand.Create(configOption),
     InspectCoreCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CoreDump.Uploader.Health;
 using CoreDump.Uploader.Markers;
 using CoreDump.Uploader.Retention;
 
@@ -9,5 +10,6 @@ namespace CoreDump.Uploader.Commands;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(List<SignatureCount>))]
 [JsonSerializable(typeof(InfoView))]
+[JsonSerializable(typeof(HealthCounters))]
 [JsonSerializable(typeof(VacuumReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

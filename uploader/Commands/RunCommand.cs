@@ -67,6 +67,7 @@ internal static class RunCommand
                     Console.Error.WriteLine($"uploader: internal error: {e.GetType().Name}: {e.Message}");
                     return ExitCodes.Software;
                 }
+                AfterPass.Run(ctx.Config, log, phases);
                 string line = summary.ToString(verb);
                 log.Information("{Summary}", line);
                 Console.WriteLine(line);

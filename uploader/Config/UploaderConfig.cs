@@ -41,6 +41,10 @@ internal sealed class UploaderConfig
     public long AnalysisOutputBytes { get; set; } = 64L << 20;
     /// <summary>frames | locals | full: what a report may contain (never the environment).</summary>
     public string ReportDetail { get; set; } = "frames";
+    /// <summary>After a delivery, replace the archive by a copy without its core (metadata and report kept).</summary>
+    public bool RemoveCoreAfterDelivery { get; set; }
+    /// <summary>When set, every run/deliver pass writes &lt;dir&gt;/cdm.prom (node-exporter textfile).</summary>
+    public string? PrometheusTextfileDir { get; set; }
     [TomlExtensionData] public Dictionary<string, object?>? Extra { get; set; }
 
     public string EffectiveWorkDir => WorkDir ?? DefaultWorkDir;
