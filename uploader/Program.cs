@@ -21,6 +21,7 @@ var root = new RootCommand("CoreDump uploader: gdb reports, crash signatures and
     DumpCommand.Create(configOption),
     VacuumCommand.Create(configOption),
     StatusCommand.Create(configOption),
+    DoctorCommand.Create(configOption),
     InspectCoreCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CoreDump.Uploader.Doctor;
 using CoreDump.Uploader.Health;
 using CoreDump.Uploader.Markers;
 using CoreDump.Uploader.Retention;
@@ -12,4 +13,5 @@ namespace CoreDump.Uploader.Commands;
 [JsonSerializable(typeof(InfoView))]
 [JsonSerializable(typeof(HealthCounters))]
 [JsonSerializable(typeof(VacuumReport))]
+[JsonSerializable(typeof(DoctorReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
