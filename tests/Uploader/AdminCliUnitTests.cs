@@ -119,6 +119,7 @@ public class AdminCliUnitTests
         var plan = VacuumPlan.Plan(items, new VacuumRules { OlderThanSeconds = 30 * 86400 }, Now);
         Assert.That(plan.Removed.Select(r => r.Path), Is.EqualTo(new[] { items[0].Path, items[2].Path }));
         Assert.That(plan.KeptUndelivered, Is.EqualTo(new[] { items[1].Path }));
+        Assert.That(plan.Removed[0].Reason, Is.EqualTo("older than 30d"));
         Assert.That((plan.TotalBytesBefore, plan.TotalBytesAfter), Is.EqualTo((40L, 20L)));
 
         var forced = VacuumPlan.Plan(items, new VacuumRules { OlderThanSeconds = 30 * 86400, KeepUndelivered = false }, Now);

@@ -15,3 +15,13 @@ namespace CoreDump.Uploader.Commands;
 [JsonSerializable(typeof(VacuumReport))]
 [JsonSerializable(typeof(DoctorReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
+
+internal static class CliJson
+{
+    /// <summary>The admin verbs' JSON for people and scripts: text (a report, a path) with quotes, &lt;, &gt;, + and '
+    /// as themselves rather than \u escapes; control characters are still escaped.</summary>
+    public static CliJsonContext Context { get; } = new(new System.Text.Json.JsonSerializerOptions(CliJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -35,7 +35,7 @@ internal static class DoctorCommand
             string configPath = pr.GetValue(configOption) ?? Path.Combine(r, ConfigLoader.DefaultPath.TrimStart('/'));
             var checks = DoctorChecks.All(MachineReader.Read(r, configPath));
             var report = DoctorChecks.Report(checks);
-            if (pr.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CliJsonContext.Default.DoctorReport));
+            if (pr.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Context.DoctorReport));
             else
             {
                 foreach (var c in checks)

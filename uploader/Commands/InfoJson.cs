@@ -21,7 +21,7 @@ internal static class InfoJson
         if (a.HasReport)
             try { report = File.ReadAllText(a.ReportPath); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Console.Error.WriteLine($"uploader: {a.ReportPath}: {e.Message}"); }
-        Console.WriteLine(JsonSerializer.Serialize(InfoView.Of(a, report), CliJsonContext.Default.InfoView));
+        Console.WriteLine(JsonSerializer.Serialize(InfoView.Of(a, report), CliJson.Context.InfoView));
         return ExitCodes.Ok;
     }
 }

@@ -58,7 +58,7 @@ internal sealed class ListOptions
 
     public static void PrintBySignature(List<SignatureCount> rows, bool json)
     {
-        if (json) { Console.WriteLine(JsonSerializer.Serialize(rows, CliJsonContext.Default.ListSignatureCount)); return; }
+        if (json) { Console.WriteLine(JsonSerializer.Serialize(rows, CliJson.Context.ListSignatureCount)); return; }
         const string Format = "{0,6} {1,-32} {2,-8} {3,-20} {4,-20} {5}";
         Console.WriteLine(string.Format(CultureInfo.InvariantCulture, Format, "COUNT", "SIGNATURE", "SIGNAL", "FIRST (UTC)", "LAST (UTC)", "DAEMONS"));
         foreach (var r in rows)

@@ -33,7 +33,7 @@ internal static class StatusCommand
         {
             if (UploaderContext.Load(pr.GetValue(configOption)) is not { } ctx) return ExitCodes.Config;
             var h = HealthCollector.Collect(ctx.Config, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-            if (pr.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(h, CliJsonContext.Default.HealthCounters));
+            if (pr.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(h, CliJson.Context.HealthCounters));
             else Console.Write(Text(h));
             foreach (var p in h.Problems) Console.Error.WriteLine($"uploader: {p}");
             if (pr.GetValue(textfile) is { } dir)

@@ -80,7 +80,7 @@ internal static class VacuumCommand
 
     private static void Print(VacuumReport plan, bool json)
     {
-        if (json) { Console.WriteLine(JsonSerializer.Serialize(plan, CliJsonContext.Default.VacuumReport)); return; }
+        if (json) { Console.WriteLine(JsonSerializer.Serialize(plan, CliJson.Context.VacuumReport)); return; }
         string verb = plan.DryRun ? "would remove" : "removed";
         foreach (var r in plan.Removed)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {r.Path} ({r.Bytes} bytes, {r.State}): {r.Reason}"));

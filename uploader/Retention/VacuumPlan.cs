@@ -72,6 +72,14 @@ internal static class VacuumPlan
             OverMaxBytes = rules.MaxBytes is long m && total > m ? total - m : 0,
         };
 
-        static string AgeText(long? s) => s is long v ? $"{v} s" : "";
+        static string AgeText(long? s) => s switch
+        {
+            long v when v > 0 && v % 604800 == 0 => $"{v / 604800}w",
+            long v when v > 0 && v % 86400 == 0 => $"{v / 86400}d",
+            long v when v > 0 && v % 3600 == 0 => $"{v / 3600}h",
+            long v when v > 0 && v % 60 == 0 => $"{v / 60}m",
+            long v => $"{v}s",
+            _ => "",
+        };
     }
 }
