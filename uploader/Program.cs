@@ -19,6 +19,10 @@ var root = new RootCommand("CoreDump uploader: gdb reports, crash signatures and
     InfoCommand.Create(configOption),
     DebugCommand.Create(configOption),
     RetryCommand.Create(configOption),
+    DumpCommand.Create(configOption),
+    VacuumCommand.Create(configOption),
+    StatusCommand.Create(configOption),
+    DoctorCommand.Create(configOption),
     InspectCoreCommand.Create(),
 };
 try

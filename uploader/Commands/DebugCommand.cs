@@ -12,12 +12,17 @@ internal static class DebugCommand
     public static Command Create(Option<string?> configOption)
     {
         var archive = new Argument<string>("archive") { Description = "Archive path, file name or report id" };
-        var cmd = new Command("debug", "Open gdb interactively on an archive's core") { archive };
+        var debugger = new Option<string?>("--debugger") { Description = "gdb (default: the configured gdb) or lldb, by name or path", HelpName = "cmd" };
+        var cmd = new Command("debug", "Open gdb interactively on an archive's core" + DebugHelp.Examples) { archive, debugger };
         cmd.SetAction(pr =>
         {
             var ctx = UploaderContext.Load(pr.GetValue(configOption));
+            string tool = pr.GetValue(debugger) ?? ctx.Config.Gdb;
+            // the configured `gdb` is gdb whatever its file is called; a --debugger is known by its name
+            if ((pr.GetValue(debugger) is null ? Debuggers.Kind.Gdb : Debuggers.KindOf(tool)) is not { } kind)
+                throw new UploaderError(ExitCodes.Usage, $"--debugger: {DebugHelp.Unknown(tool)}");
             var a = ArchiveLookup.Get(ctx.Config.Corepath, pr.GetValue(archive)!);
-            string gdb = GdbProgram(ctx.Config.Gdb);
+            if (kind == Debuggers.Kind.Gdb) tool = GdbProgram(tool);
             string dir = Directory.CreateTempSubdirectory("cdm-debug-").FullName;
             try
             {
@@ -30,8 +35,8 @@ internal static class DebugCommand
                 var core = CoreInspector.Core(sandbox, dir, Path.GetFileName(x.CoreFile), ctx.Config.GdbTimeoutSeconds).Core!;
                 var exe = ExecutableFinder.Find(sandbox, core, x.Metadata, a.Daemon, ctx.Config.ExecutableSearchPath, dir, ctx.Config.KeepFreeBytes, ctx.Config.GdbTimeoutSeconds);
                 if (exe.Copy is not null) sandbox.Grant(Path.Combine(dir, exe.Copy));
-                Stderr.Say($"core of {a.FileName} in {dir}, executable {exe.Original ?? exe.Why}; gdb runs as {sandbox.Identity.Description} without network; quit gdb to clean up");
-                return GdbRunner.Interactive(sandbox, gdb, exe.Copy, Path.GetFileName(x.CoreFile), GdbRunner.ParseDetail(ctx.Config.ReportDetail), dir);
+                Stderr.Say($"core of {a.FileName} in {dir}, executable {exe.Original ?? exe.Why}; {tool} runs as {sandbox.Identity.Description} without network; quit it to clean up");
+                return Debuggers.Interactive(sandbox, tool, kind, GdbRunner.ParseDetail(ctx.Config.ReportDetail), exe.Copy, Path.GetFileName(x.CoreFile), dir);
             }
             catch (System.ComponentModel.Win32Exception e) { throw new UploaderError(ExitCodes.Unavailable, e.Message, e); }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)

@@ -13,11 +13,13 @@ internal static class InfoCommand
     public static Command Create(Option<string?> configOption)
     {
         var archive = new Argument<string>("archive") { Description = "Archive path, file name or report id" };
-        var cmd = new Command("info", "Show one archive: state, delivery bookkeeping and its report") { archive };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (snake_case keys; the report as a string)" };
+        var cmd = new Command("info", "Show one archive: state, delivery bookkeeping and its report" + InfoJson.Examples) { archive, json };
         cmd.SetAction(pr =>
         {
             var ctx = UploaderContext.Load(pr.GetValue(configOption));
             var a = ArchiveLookup.Get(ctx.Config.Corepath, pr.GetValue(archive)!);
+            if (pr.GetValue(json)) return InfoJson.Print(a);
             var e = a.ToListEntry();
             var sb = new StringBuilder();
             sb.Append("archive: ").Append(a.Path).Append('\n')

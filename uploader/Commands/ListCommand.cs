@@ -8,7 +8,7 @@ using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 
-/// <summary>`uploader list [--daemon D] [--state S] [--signature SIG] [--json]`.</summary>
+/// <summary>`uploader list [--daemon D] [--state S] [--signature SIG] [--json]` and the options of ListOptions.</summary>
 internal static class ListCommand
 {
     public static Command Create(Option<string?> configOption)
@@ -18,18 +18,18 @@ internal static class ListCommand
         var state = new Option<string?>("--state", "-s") { Description = "Only this state: " + string.Join(", ", ArchiveStates.Names), HelpName = "state" };
         var signature = new Option<string?>("--signature") { Description = "Only crashes with this signature (prefix)", HelpName = "hex" };
         state.AcceptOnlyFromAmong([.. ArchiveStates.Names]);
-        var cmd = new Command("list", "List captured crashes: time, daemon, slot, signal, size, state, signature") { json, daemon, state, signature };
+        var more = new ListOptions();
+        var cmd = new Command("list", "List captured crashes: time, daemon, slot, signal, size, state, signature" + ListOptions.Examples) { json, daemon, state, signature };
+        more.AddTo(cmd);
         cmd.SetAction(pr =>
         {
             var ctx = UploaderContext.Load(pr.GetValue(configOption));
+            if (more.Filter(pr, pr.GetValue(daemon), pr.GetValue(state), pr.GetValue(signature)) is not { } filter) return ExitCodes.Usage;
             var problems = new List<string>();
-            var rows = ArchiveScanner.Scan(ctx.Config.Corepath, problems).Select(a => a.ToListEntry())
-                .Where(e => pr.GetValue(daemon) is not { } d || e.Daemon == d)
-                .Where(e => pr.GetValue(state) is not { } s || e.State == s)
-                .Where(e => pr.GetValue(signature) is not { } g || e.Signature?.StartsWith(g, StringComparison.OrdinalIgnoreCase) == true)
-                .OrderBy(e => e.Time).ThenBy(e => e.Path, StringComparer.Ordinal).ToList();
+            var rows = filter.Apply(ArchiveScanner.Scan(ctx.Config.Corepath, problems).Select(a => a.ToListEntry()), e => CrashFacts.Of(e, problems));
             foreach (var p in problems) Stderr.Say(p);
-            if (pr.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(rows, UploadJsonContext.Default.ListListEntry));
+            if (pr.GetValue(more.BySignature)) ListOptions.PrintBySignature(SignatureTally.Count(rows), pr.GetValue(json));
+            else if (pr.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(rows, UploadJsonContext.Default.ListListEntry));
             else PrintTable(rows);
             return problems.Count > 0 ? ExitCodes.IoErr : ExitCodes.Ok;
         });

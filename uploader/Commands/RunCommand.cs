@@ -34,6 +34,7 @@ internal static class RunCommand
                     foreach (var s in ctx.Config.Server.Where(s => s.Url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
                         log.Warning("server {Url} is plain http (allowed by allow_http_hosts): reports travel unencrypted", s.Url);
                 var summary = await new RunPass(ctx.Config, log, phases).RunAsync(ct);
+                AfterPass.Run(ctx.Config, log, phases);
                 string line = summary.ToString(verb);
                 log.Information("{Summary}", line);
                 Console.WriteLine(line);

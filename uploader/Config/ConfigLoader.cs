@@ -43,6 +43,7 @@ internal static class ConfigLoader
         foreach (var (key, value) in new[] { ("corepath", c.Corepath), ("outbox", c.Outbox), ("state_dir", c.StateDir), ("log_file", c.LogFile) })
             Need(Path.IsPathRooted(value), $"{key} must be an absolute path, not '{value}'");
         Need(c.WorkDir is null || Path.IsPathRooted(c.WorkDir), "work_dir must be an absolute path");
+        Need(c.PrometheusTextfileDir is null || Path.IsPathRooted(c.PrometheusTextfileDir), "prometheus_textfile_dir must be an absolute path");
         Refuse(ConfigRules.WorkDirOverlap(c.EffectiveWorkDir, c.Corepath, c.Outbox, c.StateDir, c.LogFile, c.LockFile));
         Refuse(ConfigRules.OutboxBoundsRefusal(c.OutboxMaxBytes, c.OutboxKeepFreeBytes));
         foreach (var h in c.AllowHttpHosts) Refuse(ConfigRules.AllowHttpHostRefusal(h));

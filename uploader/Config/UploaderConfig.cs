@@ -44,6 +44,10 @@ internal sealed class UploaderConfig
     /// <summary>debuginfod servers to fetch debug info from by build-id; empty (the default) fetches nothing.
     /// Fetching is not built yet, so a non-empty list is refused rather than silently ignored.</summary>
     public List<string> DebuginfodUrls { get; set; } = [];
+    /// <summary>After a delivery, replace the archive by a copy without its core (metadata and report kept).</summary>
+    public bool RemoveCoreAfterDelivery { get; set; }
+    /// <summary>When set, every run/deliver pass writes &lt;dir&gt;/cdm.prom (node-exporter textfile).</summary>
+    public string? PrometheusTextfileDir { get; set; }
     [TomlExtensionData] public Dictionary<string, object?>? Extra { get; set; }
 
     public string EffectiveWorkDir => WorkDir ?? DefaultWorkDir;
