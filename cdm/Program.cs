@@ -1,8 +1,6 @@
 using CoreDump.Cdm;
-using CoreDump.Cdm.Archive;
 using CoreDump.Cdm.Intake;
 using CoreDump.Cdm.Policy;
-using CoreDump.Cdm.Publish;
 using CoreDump.Cdm.Slots;
 using CoreDump.Native;
 

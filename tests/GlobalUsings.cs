@@ -1,2 +1,2 @@
-global using NUnit.Framework;
 global using CoreDump.Tests.Support;
+global using NUnit.Framework;

@@ -1,6 +1,6 @@
-using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
 using CoreDump.Store;
+using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Uploader;
 
@@ -8,9 +8,9 @@ namespace CoreDump.Uploader;
 /// when the process dies, so a killed run never blocks the next one.</summary>
 internal sealed class RunLock : IDisposable
 {
-    private readonly SafeFileHandle file;
+    private readonly SafeFileHandle _file;
 
-    private RunLock(SafeFileHandle file) { this.file = file; }
+    private RunLock(SafeFileHandle file) { _file = file; }
 
     /// <summary>The lock, or <see cref="UploaderError"/>: exit 75 (EX_TEMPFAIL) while another run holds it, 73
     /// (EX_CANTCREAT) when state_dir or the lock file cannot be opened.</summary>
@@ -39,5 +39,5 @@ internal sealed class RunLock : IDisposable
         return null;
     }
 
-    public void Dispose() => file.Dispose(); // closing the descriptor releases the flock
+    public void Dispose() => _file.Dispose(); // closing the descriptor releases the flock
 }

@@ -20,12 +20,12 @@ internal enum PassPhases { Analyze = 1, Deliver = 2, Both = Analyze | Deliver }
 /// Only cancellation and an <see cref="UploaderError"/> (a refusal no archive is to blame for) stop the pass.</summary>
 internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases phases = PassPhases.Both)
 {
-    private readonly RunSummary summary = new();
-    private readonly DateTimeOffset deadline = DateTimeOffset.UtcNow.AddSeconds(config.RunTimeoutSeconds);
+    private readonly RunSummary _summary = new();
+    private readonly DateTimeOffset _deadline = DateTimeOffset.UtcNow.AddSeconds(config.RunTimeoutSeconds);
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-    private bool OutOfTime => DateTimeOffset.UtcNow >= deadline;
-    private int SecondsLeft => Math.Max(1, (int)(deadline - DateTimeOffset.UtcNow).TotalSeconds);
+    private bool OutOfTime => DateTimeOffset.UtcNow >= _deadline;
+    private int SecondsLeft => Math.Max(1, (int)(_deadline - DateTimeOffset.UtcNow).TotalSeconds);
 
     public async Task<RunSummary> RunAsync(CancellationToken ct)
     {
@@ -42,8 +42,8 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
             using var targets = new Targets(config);
             await DeliverAsync(targets.All, ct);
         }
-        summary.Waiting = Scan().Count(a => a.State is ArchiveState.Pending or ArchiveState.Processed);
-        return summary;
+        _summary.Waiting = Scan().Count(a => a.State is ArchiveState.Pending or ArchiveState.Processed);
+        return _summary;
     }
 
     /// <summary>work_dir as the configuration names it; its real path is checked again once it is open.</summary>
@@ -62,7 +62,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
     {
         var problems = new List<string>();
         var all = ArchiveScanner.Scan(config.Corepath, problems);
-        foreach (var p in problems.Where(p => summary.Problems.Add(p))) log.Warning("scan: {Problem}", p);
+        foreach (var p in problems.Where(p => _summary.Problems.Add(p))) log.Warning("scan: {Problem}", p);
         return all;
     }
 
@@ -72,7 +72,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         var todo = byPath.Values.Select(a => new QueueItem(a.Path, a.Name.UnixTime, a.Marker));
         foreach (var item in QueueOrder.DueInOrder(todo, Now))
         {
-            if (OutOfTime || ct.IsCancellationRequested) { summary.TimeLimitReached = true; return; }
+            if (OutOfTime || ct.IsCancellationRequested) { _summary.TimeLimitReached = true; return; }
             if (byPath.GetValueOrDefault(item.Key) is { } a) MakeOne(maker, a, ct);
         }
     }
@@ -97,7 +97,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
                 log.Warning("{Archive}: report not stored: {Error}", a.Path, error);
                 return;
             }
-            summary.Processed++;
+            _summary.Processed++;
             log.Information("{Archive}: report {ReportId} written, signature {Signature}", a.Path, made.ReportId, made.Signature);
         }
         catch (Exception e) when (!Stops(e, ct)) { Failed(a, store, a.Marker, "report", "no report", e); }
@@ -108,7 +108,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
     /// its directory could be opened), and logged, with the stack only when the failure is not an expected one.</summary>
     private void Failed(ArchiveRef a, MarkerStore? store, MarkerInfo? marker, string step, string outcome, Exception e)
     {
-        summary.Failed++;
+        _summary.Failed++;
         string reason = $"{step}: {Describe(e)}";
         if (store is not null) RecordFailure(store, marker ?? a.Marker, reason, null);
         if (IsExpected(e)) log.Error("{Archive}: {Outcome}: {Error}", a.Path, outcome, reason);
@@ -133,7 +133,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         var order = QueueOrder.DueInOrder(ready.Values.Select(a => new QueueItem(a.Path, a.Name.UnixTime, a.Marker)), Now);
         foreach (var item in order)
         {
-            if (OutOfTime || ct.IsCancellationRequested) { summary.TimeLimitReached = true; return; }
+            if (OutOfTime || ct.IsCancellationRequested) { _summary.TimeLimitReached = true; return; }
             await DeliverOneAsync(targets, ready[item.Key], ct);
         }
     }
@@ -156,7 +156,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
     private async Task DeliverOneAsync(IReadOnlyList<IDeliveryTarget> targets, ArchiveRef a, SafeDirectory dir, MarkerStore store, CancellationToken ct)
     {
         byte[]? bytes = dir.ReadSmall(a.FileName + StateFiles.ReportSuffix, 64 << 20);
-        if (bytes is null) { summary.Failed++; RecordFailure(store, a.Marker, "delivery: the report file cannot be read", null); return; }
+        if (bytes is null) { _summary.Failed++; RecordFailure(store, a.Marker, "delivery: the report file cannot be read", null); return; }
         string text = System.Text.Encoding.UTF8.GetString(bytes);
         string id = a.Marker.ReportId!; // ReadyToDeliver: the marker holds a valid id
         var verdicts = new List<DeliveryVerdict>();
@@ -178,17 +178,17 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         {
             case DeliveryVerdict.Delivered:
                 Move(store, next, a.Marker with { DeliveredTo = deliveredTo, DeliveredAt = Now, NextAttempt = null, LastError = null });
-                summary.Submitted++;
+                _summary.Submitted++;
                 log.Information("{Archive}: report {ReportId} delivered ({Detail})", a.Path, id, detail);
                 break;
             case DeliveryVerdict.Reject:
                 Move(store, next, a.Marker with { LastError = detail, LastAttempt = Now, NextAttempt = null });
-                summary.Rejected++;
+                _summary.Rejected++;
                 log.Warning("{Archive}: report {ReportId} rejected, kept for inspection ({Detail})", a.Path, id, detail);
                 break;
             default: // the state stays (next == store.State); the marker records the attempt and its backoff
                 RecordFailure(store, a.Marker, detail, retryAfter);
-                summary.Failed++;
+                _summary.Failed++;
                 break;
         }
     }

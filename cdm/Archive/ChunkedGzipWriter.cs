@@ -1,6 +1,6 @@
 using CoreDump.Cdm.Policy;
-using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
+using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Cdm.Archive;
 

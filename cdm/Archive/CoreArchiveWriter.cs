@@ -1,7 +1,7 @@
-using Microsoft.Win32.SafeHandles;
 using CoreDump.Cdm.Intake;
 using CoreDump.Cdm.Policy;
 using CoreDump.Native;
+using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Cdm.Archive;
 

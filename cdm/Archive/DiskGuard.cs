@@ -1,10 +1,10 @@
-using Microsoft.Win32.SafeHandles;
 using CoreDump.Cdm.Intake;
 using CoreDump.Cdm.Policy;
 using CoreDump.Cdm.Slots;
 using CoreDump.Naming;
 using CoreDump.Native;
 using CoreDump.Store;
+using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Cdm.Archive;
 

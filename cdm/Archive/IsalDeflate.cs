@@ -39,10 +39,10 @@ internal static unsafe class IsalDeflate
         public ushort EndOfStream, Flush, GzipFlag, HistBits;
     }
 
-    private static readonly delegate* unmanaged<ZStreamHead*, void> s_init;
-    private static readonly delegate* unmanaged<ZStreamHead*, int> s_deflate;
-    private static readonly Stack<nint> s_contexts = new();
-    private static int s_failures;
+    private static readonly delegate* unmanaged<ZStreamHead*, void> InitFn;
+    private static readonly delegate* unmanaged<ZStreamHead*, int> DeflateFn;
+    private static readonly Stack<nint> Contexts = new();
+    private static int RefusedChunks;
 
     /// <summary>How the engine was chosen: "isal", "zlib:env" (switched off by <see cref="EngineVariable"/>) or
     /// "zlib:no-libisal" (the library or one of its functions is missing).</summary>
@@ -62,8 +62,8 @@ internal static unsafe class IsalDeflate
             && NativeLibrary.TryGetExport(lib, "isal_deflate_stateless_init", out nint init)
             && NativeLibrary.TryGetExport(lib, "isal_deflate_stateless", out nint deflate))
         {
-            s_init = (delegate* unmanaged<ZStreamHead*, void>)init;
-            s_deflate = (delegate* unmanaged<ZStreamHead*, int>)deflate;
+            InitFn = (delegate* unmanaged<ZStreamHead*, void>)init;
+            DeflateFn = (delegate* unmanaged<ZStreamHead*, int>)deflate;
             Available = true;
             Status = "isal";
             return;
@@ -76,10 +76,10 @@ internal static unsafe class IsalDeflate
     public static bool? Selects(string? setting) => string.Equals(setting?.Trim(), "zlib", StringComparison.OrdinalIgnoreCase) ? false : null;
 
     /// <summary>Chunks ISA-L refused (each was then compressed with zlib instead, so nothing is lost); 0 normally.</summary>
-    public static int Failures => Volatile.Read(ref s_failures);
+    public static int Failures => Volatile.Read(ref RefusedChunks);
 
     /// <summary>For cdm's log line: "deflate=STATUS", and how many chunks ISA-L refused if any.</summary>
-    public static string LogField => Failures == 0 ? $"deflate={Status}" : $"deflate={Status} isal_refused={Failures}";
+    public static string LogField => RefusedChunks == 0 ? $"deflate={Status}" : $"deflate={Status} isal_refused={RefusedChunks}";
 
     /// <summary>Room for one member of <paramref name="length"/> input bytes, header and trailer included: ISA-L
     /// writes stored blocks (5 bytes per 64 KiB) when the data does not compress, so this always suffices.</summary>
@@ -97,7 +97,7 @@ internal static unsafe class IsalDeflate
         int produced = Deflate(data, level, GzipNoHeader, buffer.AsSpan(GzipHeader.Length, (int)output.Length - GzipHeader.Length));
         if (produced < 0)
         {
-            Interlocked.Increment(ref s_failures);
+            Interlocked.Increment(ref RefusedChunks);
             output.SetLength(0);
             return false;
         }
@@ -139,7 +139,7 @@ internal static unsafe class IsalDeflate
         try
         {
             var s = (ZStreamHead*)context;
-            s_init(s);
+            InitFn(s);
             fixed (byte* input = data)
             fixed (byte* outputBytes = output)
             {
@@ -152,13 +152,13 @@ internal static unsafe class IsalDeflate
                 s->LevelBufSize = level == 0 ? 0u : LevelBufferSize;
                 s->GzipFlag = gzipFlag;
                 s->EndOfStream = 1;
-                int rc = s_deflate(s);
+                int rc = DeflateFn(s);
                 return rc == CompOk && s->AvailIn == 0 ? (int)s->TotalOut : -1;
             }
         }
         finally
         {
-            lock (s_contexts) s_contexts.Push(context);
+            lock (Contexts) Contexts.Push(context);
         }
     }
 
@@ -169,7 +169,7 @@ internal static unsafe class IsalDeflate
     /// are kept for reuse, so there are never more than the most chunks ever compressed at once.</summary>
     private static nint Rent()
     {
-        lock (s_contexts) if (s_contexts.Count > 0) return s_contexts.Pop();
+        lock (Contexts) if (Contexts.Count > 0) return Contexts.Pop();
         return (nint)NativeMemory.AlignedAlloc(ZStreamAllocation + LevelBufferSize, 64);
     }
 }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using CoreDump.Cdm.Slots;
-using CoreDump.Naming;
 
 namespace CoreDump.Cdm.Intake;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using CoreDump.Native;
 using static CoreDump.Native.Elf64;
 
 namespace CoreDump.Cdm.Intake;

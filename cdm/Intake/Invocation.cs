@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using CoreDump.Cdm.Slots;
-using CoreDump.Naming;
 
 namespace CoreDump.Cdm.Intake;
 

@@ -38,11 +38,11 @@ internal static partial class Posix
     {
         public ulong Dev, Ino, Nlink;
         public uint Mode, Uid, Gid;
-        private int _pad0;
+        private readonly int _pad0;
         public ulong Rdev;
         public long Size, BlkSize, Blocks;
         public long Atime, AtimeNsec, Mtime, MtimeNsec, Ctime, CtimeNsec;
-        private long _r0, _r1, _r2;
+        private readonly long _r0, _r1, _r2;
         public readonly bool IsDirectory => (Mode & S_IFMT) == S_IFDIR;
         public readonly bool IsRegular => (Mode & S_IFMT) == S_IFREG;
         public readonly bool IsSymlink => (Mode & S_IFMT) == S_IFLNK;
@@ -55,7 +55,7 @@ internal static partial class Posix
     public struct StatVfs
     {
         public ulong BlockSize, FragmentSize, Blocks, BlocksFree, BlocksAvailable, Files, FilesFree, FilesAvailable, FsId, Flags, NameMax;
-        private int _s0, _s1, _s2, _s3, _s4, _s5;
+        private readonly int _s0, _s1, _s2, _s3, _s4, _s5;
         /// <summary>Bytes an unprivileged writer may still use (f_bavail × f_frsize).</summary>
         public readonly long AvailableBytes => (long)Math.Min(BlocksAvailable * FragmentSize, long.MaxValue);
         public readonly long TotalBytes => (long)Math.Min(Blocks * FragmentSize, long.MaxValue);

@@ -1,5 +1,5 @@
-using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
+using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Store;
 

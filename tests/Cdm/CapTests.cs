@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using CoreDump.Cdm.Intake;
 using CoreDump.Cdm.Policy;
 
 namespace CoreDump.Tests.Cdm;

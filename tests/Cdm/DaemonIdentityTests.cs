@@ -1,9 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using CoreDump.Cdm.Intake;
-using CoreDump.Cdm.Policy;
-using CoreDump.Cdm.Slots;
-using CoreDump.Naming;
 
 namespace CoreDump.Tests.Cdm;
 

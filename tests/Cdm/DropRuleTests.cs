@@ -1,6 +1,4 @@
-using CoreDump.Cdm.Intake;
 using CoreDump.Cdm.Policy;
-using CoreDump.Cdm.Slots;
 using CoreDump.Naming;
 
 namespace CoreDump.Tests.Cdm;

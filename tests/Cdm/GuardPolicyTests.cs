@@ -1,4 +1,3 @@
-using CoreDump.Cdm.Intake;
 using CoreDump.Cdm.Policy;
 
 namespace CoreDump.Tests.Cdm;

@@ -1,7 +1,5 @@
 using System.Text;
 using CoreDump.Cdm.Intake;
-using CoreDump.Cdm.Slots;
-using CoreDump.Naming;
 
 namespace CoreDump.Tests.Cdm;
 

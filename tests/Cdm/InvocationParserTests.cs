@@ -1,8 +1,5 @@
 using System.Text;
 using CoreDump.Cdm.Intake;
-using CoreDump.Cdm.Policy;
-using CoreDump.Cdm.Slots;
-using CoreDump.Naming;
 
 namespace CoreDump.Tests.Cdm;
 

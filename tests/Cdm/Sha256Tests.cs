@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using CoreDump.Cdm.Intake;
-using CoreDump.Cdm.Slots;
-using CoreDump.Naming;
 
 namespace CoreDump.Tests.Cdm;
 

@@ -55,10 +55,10 @@ public class NativeLayoutTests
         ("Umask027", FileModes.Umask027, "027"),
     ];
 
-    private static Dictionary<string, long>? _c;
+    private static Dictionary<string, long>? CFacts;
 
     /// <summary>name → value as the C compiler sees it.</summary>
-    private static Dictionary<string, long> C => _c ??= CompileAndRun(CProgram(Expected()));
+    private static Dictionary<string, long> C => CFacts ??= CompileAndRun(CProgram(Expected()));
 
     /// <summary>name → (value in C#, C expression that must equal it).</summary>
     private static List<(string Name, long Value, string CExpr)> Expected()

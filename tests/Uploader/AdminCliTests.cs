@@ -1,6 +1,5 @@
 using System.Text.Json;
 using CoreDump.Uploader.Analysis;
-using CoreDump.Uploader.Commands;
 
 namespace CoreDump.Tests.Uploader;
 

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using CoreDump.Uploader.Analysis;
-using CoreDump.Uploader.Report;
 
 namespace CoreDump.Tests.Uploader;
 

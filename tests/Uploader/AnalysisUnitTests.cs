@@ -1,6 +1,4 @@
 using CoreDump.Uploader.Analysis;
-using CoreDump.Uploader.Delivery;
-using CoreDump.Uploader.Markers;
 using CoreDump.Uploader.Report;
 
 namespace CoreDump.Tests.Uploader;

@@ -13,10 +13,10 @@ internal sealed class CrashDbServer : IDisposable
     public sealed record Request(string? IdempotencyKey, string ContentType, string Body, string? Authorization, int AnsweredStatus);
     public sealed record Answer(int Status, string? RetryAfter = null, TimeSpan? Stall = null, bool StoreBeforeStall = false);
 
-    private readonly HttpListener listener = new();
-    private readonly ConcurrentQueue<Answer> script = new();
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task loop;
+    private readonly HttpListener _listener = new();
+    private readonly ConcurrentQueue<Answer> _script = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
 
     public int Port { get; }
     public string Url => $"http://127.0.0.1:{Port}/crash";
@@ -31,15 +31,15 @@ internal sealed class CrashDbServer : IDisposable
     public CrashDbServer()
     {
         Port = FreePort();
-        listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        listener.Start();
-        loop = Task.Run(AcceptLoop);
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        _listener.Start();
+        _loop = Task.Run(AcceptLoop);
     }
 
-    public void Then(params Answer[] answers) { foreach (var a in answers) script.Enqueue(a); }
+    public void Then(params Answer[] answers) { foreach (var a in answers) _script.Enqueue(a); }
 
     /// <summary>Drops the answers still scripted: from now on every request gets <see cref="Default"/>.</summary>
-    public void ClearScript() { while (script.TryDequeue(out _)) { } }
+    public void ClearScript() { while (_script.TryDequeue(out _)) { } }
 
     public static int FreePort()
     {
@@ -52,10 +52,10 @@ internal sealed class CrashDbServer : IDisposable
 
     private async Task AcceptLoop()
     {
-        while (!stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested)
         {
             HttpListenerContext ctx;
-            try { ctx = await listener.GetContextAsync(); }
+            try { ctx = await _listener.GetContextAsync(); }
             catch (Exception) { return; }
             _ = Task.Run(() => Handle(ctx));
         }
@@ -67,14 +67,14 @@ internal sealed class CrashDbServer : IDisposable
         {
             string body;
             using (var r = new StreamReader(ctx.Request.InputStream, Encoding.UTF8)) body = await r.ReadToEndAsync();
-            var answer = script.TryDequeue(out var a) ? a : Default;
+            var answer = _script.TryDequeue(out var a) ? a : Default;
             string? key = ctx.Request.Headers["Idempotency-Key"];
             var request = new Request(key, ctx.Request.ContentType ?? "", body, ctx.Request.Headers["Authorization"], answer.Status);
             Requests.Enqueue(request);
             bool ok = answer.Status is >= 200 and < 300;
             if (ok && answer.StoreBeforeStall) Store(key, body);
             FirstRequest.TrySetResult(request);
-            if (answer.Stall is TimeSpan stall) await Task.Delay(stall, stop.Token);
+            if (answer.Stall is TimeSpan stall) await Task.Delay(stall, _stop.Token);
             if (ok && !answer.StoreBeforeStall) Store(key, body);
             ctx.Response.StatusCode = answer.Status;
             if (answer.RetryAfter is { } ra) ctx.Response.AddHeader("Retry-After", ra);
@@ -94,8 +94,8 @@ internal sealed class CrashDbServer : IDisposable
 
     public void Dispose()
     {
-        stop.Cancel();
-        try { listener.Stop(); listener.Close(); } catch (Exception) { }
-        try { loop.Wait(2000); } catch (Exception) { }
+        _stop.Cancel();
+        try { _listener.Stop(); _listener.Close(); } catch (Exception) { }
+        try { _loop.Wait(2000); } catch (Exception) { }
     }
 }

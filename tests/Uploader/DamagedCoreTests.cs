@@ -1,7 +1,3 @@
-using CoreDump.Uploader.Delivery;
-using CoreDump.Uploader.Markers;
-using CoreDump.Uploader.Report;
-
 namespace CoreDump.Tests.Uploader;
 
 /// <summary>Archives rebuilt (with GNU tar and gzip) from a real capture: a cut core, and metadata that names

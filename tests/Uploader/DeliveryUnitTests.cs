@@ -1,4 +1,3 @@
-using CoreDump.Store;
 using CoreDump.Uploader.Delivery;
 using CoreDump.Uploader.Markers;
 using CoreDump.Uploader.Report;

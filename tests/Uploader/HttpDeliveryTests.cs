@@ -1,6 +1,4 @@
-using CoreDump.Uploader.Delivery;
 using CoreDump.Uploader.Markers;
-using CoreDump.Uploader.Report;
 using Answer = CoreDump.Tests.Uploader.CrashDbServer.Answer;
 
 namespace CoreDump.Tests.Uploader;

@@ -1,5 +1,3 @@
-using CoreDump.Uploader.Delivery;
-using CoreDump.Uploader.Markers;
 using CoreDump.Uploader.Report;
 
 namespace CoreDump.Tests.Uploader;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using CoreDump.Uploader.Delivery;
 using CoreDump.Uploader.Markers;
-using CoreDump.Uploader.Report;
 
 namespace CoreDump.Tests.Uploader;
 

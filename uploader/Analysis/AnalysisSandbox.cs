@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
 using CoreDump.Uploader.Config;
-using CoreDump.Uploader.Report;
+using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Uploader.Analysis;
 
@@ -20,11 +19,11 @@ internal sealed class AnalysisSandbox
 
     public AnalysisIdentity Identity { get; }
     public SandboxLimits Limits { get; }
-    private readonly SandboxCommand.Tools tools;
+    private readonly SandboxCommand.Tools _tools;
 
     private AnalysisSandbox(AnalysisIdentity id, SandboxLimits limits, SandboxCommand.Tools tools)
     {
-        Identity = id; Limits = limits; this.tools = tools;
+        Identity = id; Limits = limits; _tools = tools;
     }
 
     public static AnalysisSandbox Create(UploaderConfig c)
@@ -72,7 +71,7 @@ internal sealed class AnalysisSandbox
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = dir };
         foreach (var a in new[] { "-c", "o=$1 e=$2; shift 2; exec \"$@\" </dev/null >\"$o\" 2>\"$e\"", "sh", OutFile, ErrFile })
             psi.ArgumentList.Add(a);
-        foreach (var a in SandboxCommand.Wrap(tools, Identity, Limits, timeoutSeconds, dir, program, args)) psi.ArgumentList.Add(a);
+        foreach (var a in SandboxCommand.Wrap(_tools, Identity, Limits, timeoutSeconds, dir, program, args)) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         foreach (var (k, v) in SandboxCommand.Environment()) psi.Environment[k] = v;
         var clock = Stopwatch.StartNew();
@@ -102,8 +101,8 @@ internal sealed class AnalysisSandbox
     /// <summary>For `debug`: the program on the caller's terminal, in the same sandbox but without a time limit.</summary>
     public int RunInteractive(string program, IReadOnlyList<string> args, string dir)
     {
-        var psi = new ProcessStartInfo(tools.Unshare) { UseShellExecute = false, WorkingDirectory = dir };
-        var argv = SandboxCommand.Wrap(tools, Identity, Limits with { CpuSeconds = int.MaxValue / 2 }, null, dir, program, args);
+        var psi = new ProcessStartInfo(_tools.Unshare) { UseShellExecute = false, WorkingDirectory = dir };
+        var argv = SandboxCommand.Wrap(_tools, Identity, Limits with { CpuSeconds = int.MaxValue / 2 }, null, dir, program, args);
         foreach (var a in argv.Skip(1)) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         foreach (var (k, v) in SandboxCommand.Environment(Environment.GetEnvironmentVariable("TERM"))) psi.Environment[k] = v;

@@ -2,9 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using CoreDump.Native;
-using CoreDump.Uploader.Delivery;
 using CoreDump.Uploader.Markers;
-using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Analysis;
 

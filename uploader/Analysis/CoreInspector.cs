@@ -1,6 +1,5 @@
 using CoreDump.Native;
 using CoreDump.Uploader.Commands;
-using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Analysis;
 

@@ -1,5 +1,3 @@
-using CoreDump.Uploader.Report;
-
 namespace CoreDump.Uploader.Analysis;
 
 /// <summary>The interactive debuggers `debug --debugger` may open a core with, each with the settings that keep it

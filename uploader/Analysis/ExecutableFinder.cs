@@ -1,6 +1,5 @@
-using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
-using CoreDump.Uploader.Report;
+using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Uploader.Analysis;
 

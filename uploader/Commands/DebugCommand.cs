@@ -1,6 +1,5 @@
 using System.CommandLine;
 using CoreDump.Uploader.Analysis;
-using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 

@@ -1,9 +1,5 @@
 using System.CommandLine;
 using System.Text;
-using CoreDump.Store;
-using CoreDump.Uploader.Delivery;
-using CoreDump.Uploader.Markers;
-using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 

@@ -1,8 +1,7 @@
 using System.CommandLine;
-using Microsoft.Win32.SafeHandles;
 using CoreDump.Native;
 using CoreDump.Uploader.Analysis;
-using CoreDump.Uploader.Report;
+using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Uploader.Commands;
 

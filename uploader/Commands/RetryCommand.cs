@@ -1,8 +1,6 @@
 using System.CommandLine;
 using CoreDump.Store;
-using CoreDump.Uploader.Delivery;
 using CoreDump.Uploader.Markers;
-using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Commands;
 

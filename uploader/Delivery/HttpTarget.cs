@@ -1,8 +1,6 @@
-using System.Net;
 using System.Net.Http.Headers;
 using CoreDump.Uploader.Config;
 using CoreDump.Uploader.Markers;
-using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Delivery;
 

@@ -1,5 +1,4 @@
 using CoreDump.Uploader.Markers;
-using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Delivery;
 

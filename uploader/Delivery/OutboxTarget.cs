@@ -2,7 +2,6 @@ using System.Text;
 using CoreDump.Native;
 using CoreDump.Store;
 using CoreDump.Uploader.Markers;
-using CoreDump.Uploader.Report;
 
 namespace CoreDump.Uploader.Delivery;
 

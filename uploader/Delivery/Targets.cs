@@ -8,7 +8,7 @@ namespace CoreDump.Uploader.Delivery;
 /// is disposed with it.</summary>
 internal sealed class Targets : IDisposable
 {
-    private readonly List<HttpClient> clients = [];
+    private readonly List<HttpClient> _clients = [];
     public IReadOnlyList<IDeliveryTarget> All { get; }
 
     public Targets(UploaderConfig config)
@@ -18,7 +18,7 @@ internal sealed class Targets : IDisposable
         foreach (var s in config.Server)
         {
             var client = Client(s);
-            clients.Add(client);
+            _clients.Add(client);
             all.Add(new HttpTarget(client, s));
         }
         All = all;
@@ -42,6 +42,6 @@ internal sealed class Targets : IDisposable
 
     public void Dispose()
     {
-        foreach (var c in clients) c.Dispose();
+        foreach (var c in _clients) c.Dispose();
     }
 }

@@ -1,5 +1,4 @@
 using CoreDump.Native;
-using CoreDump.Uploader.Analysis;
 using CoreDump.Uploader.Config;
 
 namespace CoreDump.Uploader.Doctor;

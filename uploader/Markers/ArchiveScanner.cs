@@ -1,5 +1,4 @@
 using CoreDump.Naming;
-using CoreDump.Native;
 using CoreDump.Store;
 
 namespace CoreDump.Uploader.Markers;

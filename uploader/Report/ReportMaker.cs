@@ -1,6 +1,5 @@
 using CoreDump.Uploader.Analysis;
 using CoreDump.Uploader.Config;
-using CoreDump.Uploader.Delivery;
 using CoreDump.Uploader.Markers;
 
 namespace CoreDump.Uploader.Report;
@@ -14,7 +13,7 @@ internal sealed record MadeReport(string Text, string ReportId, string Signature
 /// InvalidDataException with the reason (the pass marks that archive failed and goes on).</summary>
 internal sealed class ReportMaker(UploaderConfig config, WorkDir work)
 {
-    private AnalysisSandbox? sandbox;
+    private AnalysisSandbox? _sandbox;
 
     public MadeReport Make(ArchiveRef archive, int gdbTimeoutSeconds, CancellationToken ct)
     {
@@ -59,7 +58,7 @@ internal sealed class ReportMaker(UploaderConfig config, WorkDir work)
             return new MadeReport(ReportText.Compose(none), id, none.Signature.Hash, md.Signal);
         }
 
-        var box = sandbox ??= AnalysisSandbox.Create(config);
+        var box = _sandbox ??= AnalysisSandbox.Create(config);
         AnalysisSandbox.PrepareFolder(dir);
         box.Grant(x.CoreFile);
         // the core's ELF structures and the candidate executables are parsed by the analysis uid, never here
