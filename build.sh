@@ -51,7 +51,7 @@ build() {
       -p:DebugType=none -p:DebugSymbols=false | { grep -E "warning|error" || true; }
     [ -x "$BIN/$p" ] || { echo "build.sh: publishing $p failed" >&2; exit 1; }
   done
-  rm -f "$BIN"/*.dbg "$BIN"/*.pdb
+  rm -f "$BIN"/*.dbg "$BIN"/*.pdb "$BIN"/*.xml
 }
 
 verb=${1:-help}
