@@ -140,7 +140,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
     {
         store.Abandon(r, _notes);
         r.Temp.Dispose();
-        bool disk = e is DiskLimitException;
+        bool disk = e is RefusedException;
         string detail = disk ? e.Message : $"capture failed: {e.Message}";
         return DropRecord(corepath, store, disk ? DropReason.DiskGuard : DropReason.Error, detail,
             $"failed: {e.Message}; previous archives untouched", osReleasePath, failed: true);

@@ -8,8 +8,6 @@ using Microsoft.Win32.SafeHandles;
 
 namespace CoreDump.Cdm.Archive;
 
-internal sealed class DiskLimitException(string reason) : IOException(reason);
-
 /// <summary>Applies <see cref="DiskGuardPolicy"/> to the real filesystem: before a capture starts and every
 /// few MiB while it streams. Nothing is evicted to make room (docs/config.md). Usage of all archives is
 /// looked at only when maxuse is set, and then through the kept total (<see cref="KeptUsage"/>).</summary>
@@ -83,7 +81,7 @@ internal sealed class DiskGuard
             (_usage, _usageExact) = (Math.Max(0, total - _replaced), true);
             reason = DiskGuardPolicy.Check(_config, fsSize, available, _usage, written, pending);
         }
-        if (reason is not null) throw new DiskLimitException(reason);
+        if (reason is not null) throw new RefusedException(reason);
     }
 
     /// <summary>Adds a published archive of <paramref name="archiveBytes"/> to the kept total (minus the

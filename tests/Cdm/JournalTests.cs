@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using CoreDump.Cdm;
-using CoreDump.Logging;
 
 namespace CoreDump.Tests.Cdm;
 

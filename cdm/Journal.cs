@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using CoreDump.Native;
 
-namespace CoreDump.Logging;
+namespace CoreDump.Cdm;
 
 /// <summary>One structured journal record: fields in order, each value raw bytes (values may come from a
 /// crashed process: any byte, newlines included).</summary>
