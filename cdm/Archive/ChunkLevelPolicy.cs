@@ -14,19 +14,16 @@ internal readonly record struct ChunkSample(int SampledBytes, long CompressedByt
     public double Ratio => SampledBytes == 0 ? 1 : (double)CompressedBytes / SampledBytes;
 }
 
-/// <summary>Picks the zlib level of one chunk (pure: no I/O). zlib-ng's levels are not classic zlib's: level 1
-/// is deflate_quick (static Huffman codes only, ~25-30 % larger than gzip -1), level 2 deflate_fast (a 4-byte
-/// hash), level 4 deflate_medium. Measured per 1 MiB chunk on the benchmark's real cores (docs/performance.md):
+/// <summary>Picks the zlib level of one chunk (pure: no I/O) from the ratio its level-1 samples reached:
 /// <list type="bullet">
-/// <item>random or already-compressed data: levels 1-2 crawl over it (~35 MB/s per core) for a few per cent;
-/// stored costs nothing;</item>
-/// <item>poorly compressible data (level-1 samples at ≥ 0.7 of their size): level 2 gains ~5 % over level 1
-/// there, at twice the CPU;</item>
-/// <item>object heaps and text (samples at ≤ 1/4): level 2 is 1-2 % larger than gzip -1, level 4 ~5 % smaller
-/// at ~1.9× level 2's CPU. One such chunk in three at level 4 keeps the total below gzip -1 for ~1.3× level 2's
-/// CPU (level 3 on all of them, the earlier rule, cost 1.6×).</item></list>
+/// <item>samples that did not shrink, or by under 10 % (≥ <see cref="StoreAtRatio"/>): stored;</item>
+/// <item>poorly compressible samples (≥ <see cref="Level1AtRatio"/>): level 1;</item>
+/// <item>highly compressible samples (≤ <see cref="HighlyCompressibleRatio"/>): level <see cref="StrongLevel"/> on
+/// one chunk in <see cref="StrongEvery"/>, which keeps such data below gzip -1's size;</item>
+/// <item>otherwise level <see cref="DefaultLevel"/>.</item></list>
 /// With <c>compression=auto</c> each chunk gets its level this way; a fixed level is used as it is, except that
-/// chunks whose samples did not shrink at all are stored.</summary>
+/// chunks whose samples did not shrink at all are stored. The thresholds and why they sit there are measured
+/// by <c>./build.sh bench levels</c> (docs/performance.md, "The zlib level, by measurement").</summary>
 internal static partial class ChunkLevelPolicy
 {
     public const int DefaultLevel = 2;

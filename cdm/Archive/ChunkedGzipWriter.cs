@@ -29,8 +29,7 @@ internal sealed class ChunkedGzipWriter : Stream
     private Task _sync = Task.CompletedTask;
     private int _syncError; // -errno of the first failed background fsync
     /// <summary>Every this many bytes of archive, a background fsync makes what is written so far durable, so the
-    /// fsync at publish only waits for the tail: measured 60 ms instead of 190-390 ms on the 200 MB archive of
-    /// the heap500 core (docs/performance.md).</summary>
+    /// fsync at publish only waits for the tail (docs/performance.md, "Background fsync").</summary>
     public const int SyncEvery = 16 << 20;
 
     /// <param name="engine">Null: ISA-L when it is loaded (<see cref="IsalDeflate.Available"/>), else zlib.</param>

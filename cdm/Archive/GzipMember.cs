@@ -32,8 +32,8 @@ internal static partial class GzipMember
     public const int MinSampledLength = 4 * SampleLength;
     public const int SampleLength = 16 * 1024, Samples = 4;
 
-    /// <summary>Compresses four 16 KiB samples spread over the chunk at level 1 (zlib-ng's deflate_quick, ~2 %
-    /// of the chunk's cost) for <see cref="ChunkLevelPolicy"/>. Chunks shorter than
+    /// <summary>Compresses four 16 KiB samples spread over the chunk at level 1 (zlib-ng's deflate_quick, a small
+    /// part of the chunk's cost) for <see cref="ChunkLevelPolicy"/>. Chunks shorter than
     /// <see cref="MinSampledLength"/> are not sampled.</summary>
     public static ChunkSample Sample(ReadOnlySpan<byte> data, MemoryStream scratch)
     {

@@ -14,7 +14,7 @@ public class DaemonIdentityTests
     [Test]
     public void ContractExamples()
     {
-        Assert.That(Dir("sshd", 0, "/usr/sbin/sshd"), Is.EqualTo("sshd"), "the seed's naming for a system daemon");
+        Assert.That(Dir("sshd", 0, "/usr/sbin/sshd"), Is.EqualTo("sshd"), "the plain naming for a system daemon");
         Assert.That(Dir("sshd", 65534, "/tmp/x/evil"), Is.EqualTo("sshd@65534~" + Hash8("/tmp/x/evil")));
         Assert.That(Dir("named", 1000, "/usr/sbin/named"), Is.EqualTo("named@1000"), "a daemon that drops to uid 1000");
         Assert.That(Dir("mtd", 0, "/usr/bin/mtd"), Is.EqualTo("mtd"));
