@@ -41,21 +41,24 @@ internal static class ArchiveMembers
     /// archive has none: a drop record, or a core removed after delivery). The byte count is checked against
     /// the member's header.</summary>
     public static Listing CopyCore(string path, Stream output, CancellationToken ct = default) =>
-        Stream(path, (name, entry) =>
+        Stream(path, (name, entry) => CopyMember(entry, output, ct), ct).Listing;
+
+    /// <summary>Copies one member's data, exactly as many bytes as its header says (else the archive is damaged).</summary>
+    public static long CopyMember(TarEntry entry, Stream output, CancellationToken ct)
+    {
+        var buffer = new byte[1 << 20];
+        long copied = 0;
+        int n;
+        while ((n = entry.DataStream!.Read(buffer)) > 0)
         {
-            var buffer = new byte[1 << 20];
-            long copied = 0;
-            int n;
-            while ((n = entry.DataStream!.Read(buffer)) > 0)
-            {
-                ct.ThrowIfCancellationRequested();
-                copied += n;
-                if (copied > entry.Length) throw new InvalidDataException("core member longer than its header says");
-                output.Write(buffer, 0, n);
-            }
-            if (copied != entry.Length) throw new InvalidDataException($"core member ended after {copied} of {entry.Length} bytes");
-            return copied;
-        }, ct).Listing;
+            ct.ThrowIfCancellationRequested();
+            copied += n;
+            if (copied > entry.Length) throw new InvalidDataException("core member longer than its header says");
+            output.Write(buffer, 0, n);
+        }
+        if (copied != entry.Length) throw new InvalidDataException($"core member ended after {copied} of {entry.Length} bytes");
+        return copied;
+    }
 
     /// <summary>Writes a copy of the archive without its core (os-release and metadata.json, same headers) to
     /// <paramref name="output"/>: what `remove_core_after_delivery` keeps.</summary>

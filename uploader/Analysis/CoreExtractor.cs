@@ -47,19 +47,7 @@ internal static class CoreExtractor
             Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         };
         using (var output = new FileStream(path, options))
-        {
-            var buffer = new byte[1 << 20];
-            long copied = 0;
-            int n;
-            while ((n = entry.DataStream!.Read(buffer)) > 0)
-            {
-                ct.ThrowIfCancellationRequested();
-                copied += n;
-                if (copied > entry.Length) throw new IOException("core member longer than its header says");
-                output.Write(buffer, 0, n);
-            }
-            if (copied != entry.Length) throw new IOException($"core member ended after {copied} of {entry.Length} bytes");
-        }
+            ArchiveMembers.CopyMember(entry, output, ct);
         return path;
     }
 

@@ -1,7 +1,7 @@
 namespace CoreDump.Uploader.Markers;
 
 /// <summary>One row of `uploader list` (and its --json form, snake_case keys).</summary>
-internal sealed record ListEntry
+internal record ListEntry
 {
     public string Archive { get; init; } = "";
     public string Path { get; init; } = "";
