@@ -49,16 +49,6 @@ internal static class GdbRunner
         return new GdbResult(r.Stdout, r.Stderr, r.ExitCode, r.TimedOut, r.OutputCut, nonce);
     }
 
-    /// <summary>For `uploader debug`: gdb on the terminal, in the sandbox, with the same safety settings.</summary>
-    public static int Interactive(AnalysisSandbox sandbox, string gdb, string? executable, string core, ReportDetail detail, string dir)
-    {
-        var args = new List<string> { "-nx", "-nh" };
-        foreach (var s in SafetySettings(detail)) args.AddRange(["-iex", s]);
-        if (executable is not null) args.Add(executable);
-        args.AddRange(["-c", core]);
-        return sandbox.RunInteractive(ResolveProgram(gdb), args, dir);
-    }
-
     /// <summary>The gdb binary as an absolute path (a bare name is looked up in PATH here, as root, so the
     /// sandbox's PATH cannot change which program runs).</summary>
     public static string ResolveProgram(string gdb)
