@@ -1,4 +1,5 @@
 using CoreDump.Store;
+using CoreDump.Uploader.Markers;
 using CoreDump.Uploader.Analysis;
 using CoreDump.Uploader.Config;
 using CoreDump.Uploader.Retention;
@@ -27,15 +28,9 @@ internal static class HealthCollector
 
     private static long Suppressed(string corePath)
     {
-        using var root = SafeDirectory.OpenExistingPath(corePath, out _);
-        if (root is null) return 0;
         long total = 0;
-        foreach (var daemon in root.List().Where(n => !n.StartsWith('.')))
-        {
-            if (!root.TryStat(daemon, out var st) || !st.IsDirectory) continue;
-            using var dir = root.OpenChild(daemon, 0, create: false, out _);
-            if (dir?.ReadSmall(".ratelimit", 256) is { } bytes) total += HealthCounters.SuppressedOf(System.Text.Encoding.ASCII.GetString(bytes));
-        }
+        foreach (var (_, dir) in ArchiveScanner.DaemonDirectories(corePath))
+            if (dir.ReadSmall(".ratelimit", 256) is { } bytes) total += HealthCounters.SuppressedOf(System.Text.Encoding.ASCII.GetString(bytes));
         return total;
     }
 

@@ -13,17 +13,26 @@ internal static class ArchiveScanner
     public static List<ArchiveRef> Scan(string corePath, List<string> problems)
     {
         var found = new List<ArchiveRef>();
+        foreach (var (daemon, dir) in DaemonDirectories(corePath, problems))
+            found.AddRange(ScanDaemon(corePath, daemon, dir));
+        return found;
+    }
+
+    /// <summary>Each daemon directory under corepath in name order (hidden names and anything not a directory
+    /// skipped), opened without following a link; each is disposed when the next one is asked for. What
+    /// cannot be opened is added to <paramref name="problems"/>.</summary>
+    public static IEnumerable<(string Name, SafeDirectory Dir)> DaemonDirectories(string corePath, List<string>? problems = null)
+    {
         using var root = SafeDirectory.OpenExistingPath(corePath, out var refusal);
-        if (refusal is not null) problems.Add(refusal);
-        if (root is null) return found;
+        if (refusal is not null) problems?.Add(refusal);
+        if (root is null) yield break;
         foreach (var daemon in root.List().Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal))
         {
             if (!root.TryStat(daemon, out var st) || !st.IsDirectory) continue;
             using var dir = root.OpenChild(daemon, 0, create: false, out var r);
-            if (dir is null) { problems.Add(r ?? $"cannot open {daemon}"); continue; }
-            found.AddRange(ScanDaemon(corePath, daemon, dir));
+            if (dir is null) { problems?.Add(r ?? $"cannot open {daemon}"); continue; }
+            yield return (daemon, dir);
         }
-        return found;
     }
 
     public static List<ArchiveRef> ScanDaemon(string corePath, string daemon, SafeDirectory dir)

@@ -21,14 +21,9 @@ internal static partial class Leftovers
     /// <summary>Removes leftovers in every daemon directory under corepath, each under its flock.</summary>
     public static int RemoveUnder(string corePath)
     {
-        using var root = SafeDirectory.OpenExistingPath(corePath, out _);
-        if (root is null) return 0;
         int removed = 0;
-        foreach (var daemon in root.List().Where(n => !n.StartsWith('.')))
+        foreach (var (_, dir) in ArchiveScanner.DaemonDirectories(corePath))
         {
-            if (!root.TryStat(daemon, out var st) || !st.IsDirectory) continue;
-            using var dir = root.OpenChild(daemon, 0, create: false, out _);
-            if (dir is null) continue;
             try
             {
                 using var held = dir.Lock();
