@@ -1,7 +1,7 @@
 using CoreDump.Store;
-using CoreDump.Uploader.Markers;
 using CoreDump.Uploader.Analysis;
 using CoreDump.Uploader.Config;
+using CoreDump.Uploader.Markers;
 using CoreDump.Uploader.Retention;
 
 namespace CoreDump.Uploader.Health;
