@@ -87,9 +87,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         MarkerStore? store = null;
         try
         {
-            dir = SafeDirectory.OpenExistingPath(a.DaemonDir, out var refusal);
-            if (dir is null) { log.Warning("{Archive}: {Refusal}", a.Path, refusal); return; }
-            store = new MarkerStore(dir, a);
+            if ((store = OpenStore(a, out dir)) is null) return;
             var made = maker.Make(a, Math.Min(config.GdbTimeoutSeconds, SecondsLeft), ct);
             var info = a.Marker with { ReportId = made.ReportId, Signature = made.Signature, Signal = made.Signal, NextAttempt = null, LastError = null, Attempts = 0 };
             if (!store.WriteReport(made.Text, out var error) || !store.Move(StateMachine.Next(a.State, UploadStep.ReportWritten), info, out error))
@@ -102,6 +100,15 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         }
         catch (Exception e) when (!Stops(e, ct)) { Failed(a, store, a.Marker, "report", "no report", e); }
         finally { dir?.Dispose(); }
+    }
+
+    /// <summary>The archive's directory and the marker store in it; null, with the refusal logged, when the
+    /// directory is not one the uploader may use (the archive waits for a later pass).</summary>
+    private MarkerStore? OpenStore(ArchiveRef a, out SafeDirectory? dir)
+    {
+        dir = SafeDirectory.OpenExistingPath(a.DaemonDir, out var refusal);
+        if (dir is null) log.Warning("{Archive}: {Refusal}", a.Path, refusal);
+        return dir is null ? null : new MarkerStore(dir, a);
     }
 
     /// <summary>One archive failed at <paramref name="step"/>: counted, the reason kept in its marker with a backoff (when
@@ -144,10 +151,8 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         MarkerStore? store = null;
         try
         {
-            dir = SafeDirectory.OpenExistingPath(a.DaemonDir, out var refusal);
-            if (dir is null) { log.Warning("{Archive}: {Refusal}", a.Path, refusal); return; }
-            store = new MarkerStore(dir, a);
-            await DeliverOneAsync(targets, a, dir, store, ct);
+            if ((store = OpenStore(a, out dir)) is null) return;
+            await DeliverOneAsync(targets, a, dir!, store, ct);
         }
         catch (Exception e) when (!Stops(e, ct)) { Failed(a, store, store?.Marker, "delivery", "not delivered", e); }
         finally { dir?.Dispose(); }
