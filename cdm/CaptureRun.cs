@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using CoreDump.Cdm.Archive;
 using CoreDump.Cdm.Intake;
 using CoreDump.Cdm.Policy;
@@ -121,7 +120,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             {
                 var metadata = BuildMetadata(r.Name, core) with { TruncatedReason = core.Truncated ? TruncatedReason(core) : null };
                 metadata = ModuleBuildIds.Fill(metadata, writer.Modules, _head.Elf.ExecutablePathBytes);
-                writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), FileModes.Mode0644);
+                writer.AddFile("metadata.json", MetadataWriterContext.Serialize(metadata), FileModes.Mode0644);
                 writer.Finish();
                 archiveBytes = writer.CompressedBytes;
             }
@@ -243,7 +242,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
                 writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, FileModes.Mode0644);
                 var none = new CoreStreamResult(received, 0, _head.Elf.ExpectedSize, false, null, _head.Elf);
                 var metadata = BuildMetadata(r.Name, none) with { CoreMember = null, DropReason = reason, DropDetail = detail };
-                writer.AddFile("metadata.json", JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJsonContext.Default.CaptureMetadata), FileModes.Mode0644);
+                writer.AddFile("metadata.json", MetadataWriterContext.Serialize(metadata), FileModes.Mode0644);
                 writer.Finish();
                 bytes = writer.CompressedBytes;
             }

@@ -40,7 +40,7 @@ static List<ChunkResult> Measure(string path, List<ChunkCodec> codecs)
     var result = new List<ChunkResult>();
     using var file = File.OpenRead(path);
     var buffer = new byte[Chunk];
-    var output = new MemoryStream(2 * Chunk);
+    var output = new MemberBuffer(2 * Chunk);
     for (long index = 0; ; index++)
     {
         int n = file.ReadAtLeast(buffer, Chunk, throwOnEndOfStream: false);

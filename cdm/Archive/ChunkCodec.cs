@@ -21,7 +21,7 @@ internal static partial class GzipMember
 {
     /// <summary>Compresses data into one complete gzip member with the codec's engine; an ISA-L chunk that ISA-L
     /// cannot take (library not loaded, or it refused) is compressed by zlib at its default level instead.</summary>
-    public static void Compress(ReadOnlySpan<byte> data, ChunkCodec codec, MemoryStream output)
+    public static void Compress(ReadOnlySpan<byte> data, ChunkCodec codec, MemberBuffer output)
     {
         if (codec.Engine == DeflateEngine.Isal)
         {

@@ -18,9 +18,9 @@ internal sealed class ChunkedGzipWriter : Stream
     private readonly bool _isal;
     private readonly Queue<Task> _inFlight = new();
     private readonly Stack<byte[]> _freeInput = new();
-    private readonly Stack<MemoryStream> _freeOutput = new();
+    private readonly Stack<MemberBuffer> _freeOutput = new();
     private readonly object _poolLock = new();
-    private byte[] _chunk;
+    private byte[]? _chunk; // rented when the first byte of a chunk arrives
     private int _chunkLength;
     private bool _chunkHasNonZero;
     private Task _lastWrite = Task.CompletedTask;
@@ -40,7 +40,6 @@ internal sealed class ChunkedGzipWriter : Stream
         _fileOffset = startOffset;
         _compression = compression;
         _chunkSize = chunkSize;
-        _chunk = new byte[chunkSize];
     }
 
     /// <summary>Uncompressed bytes accepted so far.</summary>
@@ -55,7 +54,7 @@ internal sealed class ChunkedGzipWriter : Stream
         while (!buffer.IsEmpty)
         {
             int n = Math.Min(buffer.Length, _chunkSize - _chunkLength);
-            buffer[..n].CopyTo(_chunk.AsSpan(_chunkLength));
+            buffer[..n].CopyTo(Chunk.AsSpan(_chunkLength));
             Accept(n);
             buffer = buffer[n..];
             if (_chunkLength == _chunkSize) Submit(inlineIfAlone: false);
@@ -66,7 +65,9 @@ internal sealed class ChunkedGzipWriter : Stream
 
     /// <summary>The free rest of the current chunk, to read input straight into (no copy); commit with
     /// <see cref="Advance"/>. Never empty.</summary>
-    public Span<byte> GetSpan() => _chunk.AsSpan(_chunkLength);
+    public Span<byte> GetSpan() => Chunk.AsSpan(_chunkLength);
+
+    private byte[] Chunk => _chunk ??= RentInput();
 
     /// <summary>Accepts the first <paramref name="count"/> bytes written into <see cref="GetSpan"/>.</summary>
     public void Advance(int count)
@@ -81,7 +82,7 @@ internal sealed class ChunkedGzipWriter : Stream
     /// among them while they are still in the cache (zero chunks of big mappings are skipped at pipe speed).</summary>
     private void Accept(int count)
     {
-        if (!_chunkHasNonZero) _chunkHasNonZero = _chunk.AsSpan(_chunkLength, count).IndexOfAnyExcept((byte)0) >= 0;
+        if (!_chunkHasNonZero) _chunkHasNonZero = Chunk.AsSpan(_chunkLength, count).IndexOfAnyExcept((byte)0) >= 0;
         _chunkLength += count;
     }
 
@@ -113,10 +114,10 @@ internal sealed class ChunkedGzipWriter : Stream
 
     private void Submit(bool inlineIfAlone)
     {
-        var input = _chunk;
+        var input = Chunk;
         int length = _chunkLength;
         long index = _chunksSubmitted++;
-        _chunk = RentInput();
+        _chunk = null;
         bool allZero = length == _chunkSize && !_chunkHasNonZero;
         _chunkLength = 0;
         _chunkHasNonZero = false;
@@ -143,7 +144,7 @@ internal sealed class ChunkedGzipWriter : Stream
         Track(_lastWrite);
     }
 
-    private MemoryStream CompressChunk(byte[] input, int length, long index)
+    private MemberBuffer CompressChunk(byte[] input, int length, long index)
     {
         var output = RentOutput();
         var data = input.AsSpan(0, length);
@@ -157,7 +158,7 @@ internal sealed class ChunkedGzipWriter : Stream
     {
         if (_zeroMember is null)
         {
-            var ms = new MemoryStream();
+            var ms = new MemberBuffer();
             GzipMember.Compress(input, _compression.Auto ? ChunkLevelPolicy.DefaultLevel : _compression.Level, ms);
             _zeroMember = ms.ToArray();
         }
@@ -187,7 +188,7 @@ internal sealed class ChunkedGzipWriter : Stream
         while (_inFlight.Count > MaxInFlight) _inFlight.Dequeue().GetAwaiter().GetResult();
     }
 
-    private void Append(MemoryStream output) => WriteInOrder(output.GetBuffer().AsSpan(0, (int)output.Length));
+    private void Append(MemberBuffer output) => WriteInOrder(output.Written);
 
     /// <summary>Appends at the running offset (callers are serialised by the chain of write tasks); every
     /// <see cref="SyncEvery"/> bytes, starts a background fsync unless one is still running.</summary>
@@ -208,15 +209,16 @@ internal sealed class ChunkedGzipWriter : Stream
 
     private byte[] RentInput()
     {
-        lock (_poolLock) return _freeInput.Count > 0 ? _freeInput.Pop() : new byte[_chunkSize];
+        // Not cleared: only the bytes read into a chunk are ever looked at.
+        lock (_poolLock) return _freeInput.Count > 0 ? _freeInput.Pop() : GC.AllocateUninitializedArray<byte>(_chunkSize);
     }
 
-    private MemoryStream RentOutput()
+    private MemberBuffer RentOutput()
     {
-        lock (_poolLock) return _freeOutput.Count > 0 ? _freeOutput.Pop() : new MemoryStream(_chunkSize + _chunkSize / 16 + 1024) /* worst case (stored), so it never grows */;
+        lock (_poolLock) return _freeOutput.Count > 0 ? _freeOutput.Pop() : new MemberBuffer(_chunkSize + _chunkSize / 16 + 1024) /* worst case (stored), so it never grows */;
     }
 
-    private void Return(byte[] input, MemoryStream output)
+    private void Return(byte[] input, MemberBuffer output)
     {
         lock (_poolLock) { _freeInput.Push(input); _freeOutput.Push(output); }
     }

@@ -128,7 +128,7 @@ internal sealed class CoreArchiveWriter : IDisposable
     private static byte[] ReadHead(Stream input, ElfCoreSniffer sniffer, out bool ended)
     {
         var head = new MemoryStream();
-        var buffer = new byte[64 * 1024];
+        var buffer = new byte[16 * 1024];
         ended = false;
         while (!sniffer.LayoutSettled && head.Length < MaxLookahead)
         {

@@ -35,10 +35,10 @@ internal static partial class GzipMember
     /// <summary>Compresses four 16 KiB samples spread over the chunk at level 1 (zlib-ng's deflate_quick, a small
     /// part of the chunk's cost) for <see cref="ChunkLevelPolicy"/>. Chunks shorter than
     /// <see cref="MinSampledLength"/> are not sampled.</summary>
-    public static ChunkSample Sample(ReadOnlySpan<byte> data, MemoryStream scratch)
+    public static ChunkSample Sample(ReadOnlySpan<byte> data, MemberBuffer scratch)
     {
         if (data.Length < MinSampledLength) return ChunkSample.None;
-        scratch.SetLength(0);
+        scratch.Reset();
         bool allIncompressible = true;
         long before = 0;
         var options = new ZLibCompressionOptions { CompressionLevel = 1, CompressionStrategy = ZLibCompressionStrategy.Default };
@@ -58,9 +58,9 @@ internal static partial class GzipMember
     }
 
     /// <summary>Compresses data into one complete gzip member with zlib (System.IO.Compression).</summary>
-    public static void Compress(ReadOnlySpan<byte> data, int level, MemoryStream output)
+    public static void Compress(ReadOnlySpan<byte> data, int level, MemberBuffer output)
     {
-        output.SetLength(0);
+        output.Reset();
         var options = new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = ZLibCompressionStrategy.Default };
         using var gz = new GZipStream(output, options, leaveOpen: true);
         gz.Write(data);

@@ -87,21 +87,19 @@ internal static unsafe class IsalDeflate
 
     /// <summary>Compresses data at ISA-L <paramref name="level"/> (0-3) into one complete gzip member in
     /// <paramref name="output"/>. False when ISA-L is not loaded or refused the data: the caller then uses zlib.</summary>
-    public static bool TryCompress(ReadOnlySpan<byte> data, int level, MemoryStream output)
+    public static bool TryCompress(ReadOnlySpan<byte> data, int level, MemberBuffer output)
     {
         if (!Available || level is < MinLevel or > MaxLevel) return false;
-        output.SetLength(0);
-        output.SetLength(Math.Max(output.Capacity, Bound(data.Length))); // a pooled buffer never grows
-        var buffer = output.GetBuffer();
+        output.Reset();
+        var buffer = output.Reserve(Bound(data.Length)); // a pooled buffer sized for the worst case never grows
         GzipHeader.CopyTo(buffer);
-        int produced = Deflate(data, level, GzipNoHeader, buffer.AsSpan(GzipHeader.Length, (int)output.Length - GzipHeader.Length));
+        int produced = Deflate(data, level, GzipNoHeader, buffer[GzipHeader.Length..]);
         if (produced < 0)
         {
             Interlocked.Increment(ref RefusedChunks);
-            output.SetLength(0);
             return false;
         }
-        output.SetLength(GzipHeader.Length + produced);
+        output.Commit(GzipHeader.Length + produced);
         return true;
     }
 
@@ -111,13 +109,12 @@ internal static unsafe class IsalDeflate
     /// <summary>Compresses the same four 16 KiB samples as <see cref="GzipMember.Sample"/>, each on its own as raw
     /// deflate at ISA-L <see cref="SampleLevel"/>, for <see cref="ChunkLevelPolicy"/>. Chunks shorter than
     /// <see cref="GzipMember.MinSampledLength"/>, or no ISA-L: <see cref="ChunkSample.None"/>.</summary>
-    public static ChunkSample Sample(ReadOnlySpan<byte> data, MemoryStream scratch)
+    public static ChunkSample Sample(ReadOnlySpan<byte> data, MemberBuffer scratch)
     {
         if (!Available || data.Length < GzipMember.MinSampledLength) return ChunkSample.None;
         const int length = GzipMember.SampleLength, samples = GzipMember.Samples;
-        scratch.SetLength(0);
-        scratch.SetLength(Bound(length));
-        var output = scratch.GetBuffer().AsSpan(0, Bound(length));
+        scratch.Reset();
+        var output = scratch.Reserve(Bound(length))[..Bound(length)];
         long compressed = 0;
         bool allIncompressible = true;
         for (int i = 0; i < samples; i++)

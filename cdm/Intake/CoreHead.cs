@@ -23,7 +23,7 @@ internal sealed class CoreHead
     public static CoreHead Read(Stream input, int maxBytes = MaxBytes)
     {
         var sniffer = new ElfCoreSniffer();
-        var buffer = new byte[64 * 1024];
+        var buffer = new byte[Math.Min(maxBytes, 16 * 1024)]; // grows by doubling: most heads are a few KiB
         int length = 0;
         bool ended = false;
         string? error = null;

@@ -24,8 +24,14 @@ internal static class HostFacts
             try
             {
                 using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
-                var buf = new byte[MaxOsReleaseBytes];
+                // Sized by the file (a few hundred bytes), up to the limit: a 64 KiB buffer costs a crash page faults.
+                var buf = new byte[(int)Math.Clamp(RandomAccess.GetLength(fs.SafeFileHandle) + 1, 4096, MaxOsReleaseBytes)];
                 int n = fs.ReadAtLeast(buf, buf.Length, throwOnEndOfStream: false);
+                if (n == buf.Length && n < MaxOsReleaseBytes)
+                {
+                    Array.Resize(ref buf, MaxOsReleaseBytes); // it grew, or its size is not its length
+                    n += fs.ReadAtLeast(buf.AsSpan(n), buf.Length - n, throwOnEndOfStream: false);
+                }
                 return (buf[..n], path);
             }
             catch (Exception) { } // unreadable: the next candidate, else the placeholder below

@@ -168,7 +168,7 @@ public sealed class ChunkedGzipChunkTests
         for (int i = 0; i < kinds.Length; i++) kinds[i](data.AsSpan(i * c, c));
         Log(data.AsSpan(kinds.Length * c));
 
-        var scratch = new MemoryStream();
+        var scratch = new MemberBuffer();
         var levels = Enumerable.Range(0, kinds.Length)
             .Select(i => ChunkLevelPolicy.Choose(GzipMember.Sample(data.AsSpan(i * c, c), scratch), CompressionSetting.Adaptive, i)).ToHashSet();
         Assert.That(levels, Is.SupersetOf(new[] { 0, 1, 2, ChunkLevelPolicy.StrongLevel }), "the data takes every path");
@@ -186,7 +186,7 @@ public sealed class ChunkedGzipChunkTests
     [Test]
     public void SamplesTellRandomFromCompressibleChunks()
     {
-        var scratch = new MemoryStream();
+        var scratch = new MemberBuffer();
         int c = 1 << 20;
         var random = GzipMember.Sample(Make(c, Content.Random, c), scratch);
         Assert.That(random.AllIncompressible, Is.True, "random bytes");
