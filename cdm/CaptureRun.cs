@@ -31,6 +31,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
     private PrefixedStream? _input;
     private TimeCappedStdin? _timer;
     private readonly List<IDisposable> _resources = [];
+    private ChunkSpool? _spool;
 
     /// <summary>Captures the crash whose core arrives on <paramref name="stdin"/>. The crashed process is
     /// released (stdin closed) in one place, as soon as everything that needs the pipe is done: the core read
@@ -96,7 +97,8 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             if (gate.Note is not null) _notes.Add(gate.Note);
             var guard = DiskGuard.Open(config, corepath!, reservation.Temp, _daemon, reservation.Name.Slot);
             guard.Check();
-            writer = new CoreArchiveWriter(reservation.Temp, config.Compression, DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime));
+            guard.Spool = _spool = Keep(store.OpenSpool(guard.SpoolBudget()));
+            writer = new CoreArchiveWriter(reservation.Temp, config.Compression, DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime), spool: guard.Spool);
             writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, FileModes.Mode0644);
             writer.Modules = ModuleBuildIds.Plan(_head.Bytes);
             var core = writer.AddCore(reservation.Name.CoreMember, new GuardedInput(_input, guard, _timer), SizeLimit());
@@ -317,7 +319,9 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
         foreach (var n in _notes) log.Info($"{_daemon}: {n}");
         // held_ms: how long the crashed process was kept waiting for cdm to close stdin (with core_pipe_limit > 0)
         string held = _heldMs >= 0 ? $" held_ms={_heldMs}" : "";
-        string line = $"capture daemon={_daemon} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held} {IsalDeflate.LogField} outcome={outcome}";
+        // spooled: bytes set aside uncompressed while the compressors caught up (ChunkSpool)
+        string spooled = _spool?.BytesSpooled > 0 ? $" spooled={_spool.BytesSpooled}" : "";
+        string line = $"capture daemon={_daemon} slot={slot} in={bytesIn} out={bytesOut} ms={_clock.ElapsedMilliseconds}{held}{spooled} {IsalDeflate.LogField} outcome={outcome}";
         if (failed) log.Warn(line); else log.Info(line);
         log.Record(_daemon, _identity?.HostPid ?? inv.OptionInt("P"), _identity?.Uid ?? inv.OptionInt("u"), _head.Elf.Signal ?? inv.OptionInt("s"), slot, outcome, _heldMs, failed);
         return failed ? 1 : 0;

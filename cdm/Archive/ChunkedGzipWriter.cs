@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using CoreDump.Cdm.Policy;
 using CoreDump.Native;
 using Microsoft.Win32.SafeHandles;
@@ -6,7 +7,10 @@ namespace CoreDump.Cdm.Archive;
 
 /// <summary>A write-only stream that cuts its input into fixed-size chunks, compresses each one as an
 /// independent gzip member on the thread pool and appends the members to the file in order. Memory is
-/// bounded by <see cref="MaxInFlight"/> chunks. A stream that never fills one chunk is compressed inline.</summary>
+/// bounded by <see cref="MaxInFlight"/> chunks. A stream that never fills one chunk is compressed inline.
+/// When the compressors fall behind the input and a <see cref="ChunkSpool"/> is given, further chunks are
+/// set aside raw in the spool instead of making the writer wait (the crashed process waits for the reader);
+/// the compressors take them from there, in order, as they get free.</summary>
 internal sealed class ChunkedGzipWriter : Stream
 {
     public const int DefaultChunkSize = 1 << 20;
@@ -16,7 +20,11 @@ internal sealed class ChunkedGzipWriter : Stream
     private readonly CompressionSetting _compression;
     private readonly int _chunkSize;
     private readonly bool _isal;
-    private readonly Queue<Task> _inFlight = new();
+    private readonly ChunkSpool? _spool;
+    // _gate guards the three below; completions pulse it.
+    private readonly object _gate = new();
+    private int _running; // chunks being compressed or waiting for their turn to be written
+    private readonly Queue<SpooledChunk> _spooled = new();
     private readonly Stack<byte[]> _freeInput = new();
     private readonly Stack<MemberBuffer> _freeOutput = new();
     private readonly object _poolLock = new();
@@ -33,8 +41,10 @@ internal sealed class ChunkedGzipWriter : Stream
     public const int SyncEvery = 16 << 20;
 
     /// <param name="engine">Null: ISA-L when it is loaded (<see cref="IsalDeflate.Available"/>), else zlib.</param>
-    public ChunkedGzipWriter(SafeFileHandle file, long startOffset, CompressionSetting compression, int chunkSize = DefaultChunkSize, DeflateEngine? engine = null)
+    public ChunkedGzipWriter(SafeFileHandle file, long startOffset, CompressionSetting compression, int chunkSize = DefaultChunkSize,
+        DeflateEngine? engine = null, ChunkSpool? spool = null)
     {
+        _spool = spool;
         _isal = engine != DeflateEngine.Zlib && IsalDeflate.Available;
         _file = file;
         _fileOffset = startOffset;
@@ -101,11 +111,12 @@ internal sealed class ChunkedGzipWriter : Stream
     /// <summary>Overwrites a stored member written earlier with new data of the same length.</summary>
     public void RewriteStored(long offset, ReadOnlySpan<byte> data) => RandomAccess.Write(_file, GzipMember.Stored(data), offset);
 
-    /// <summary>Compresses and writes everything accepted so far, waiting for the workers.</summary>
+    /// <summary>Compresses and writes everything accepted so far (the spool included), waiting for the workers.</summary>
     public void Drain()
     {
         if (_chunkLength > 0) Submit(inlineIfAlone: true);
-        while (_inFlight.Count > 0) _inFlight.Dequeue().GetAwaiter().GetResult();
+        WaitIdle();
+        _lastWrite.GetAwaiter().GetResult(); // a failed chunk fails the archive
         _sync.Wait(); // the file handle must outlive it
         if (_syncError < 0) throw new IOException($"fsync while writing: {Posix.Describe(-_syncError)}");
     }
@@ -121,27 +132,137 @@ internal sealed class ChunkedGzipWriter : Stream
         bool allZero = length == _chunkSize && !_chunkHasNonZero;
         _chunkLength = 0;
         _chunkHasNonZero = false;
-        if (allZero)
+        lock (_gate)
         {
-            AppendZeroChunk(input);
-            return;
+            ThrowIfFailed();
+            bool nothingAhead = _running == 0 && _spooled.Count == 0 && _lastWrite.IsCompleted;
+            if (nothingAhead && (allZero || inlineIfAlone))
+            {
+                // Nothing ahead of it: written now, no task (long zero runs are read at pipe speed; a stream
+                // that never filled a chunk pays nothing for threads).
+                _lastWrite.GetAwaiter().GetResult();
+                if (allZero) WriteInOrder(ZeroMember(input));
+                else
+                {
+                    var output = CompressChunk(input, length, index);
+                    Append(output);
+                    ReturnOutput(output);
+                }
+                ReturnInput(input);
+                return;
+            }
+            while (true)
+            {
+                if (_spooled.Count == 0 && _running < MaxInFlight)
+                {
+                    StartLocked(new PendingChunk(index, input, length, allZero, -1));
+                    return;
+                }
+                if (_spool is not null && (allZero || _spool.TryReserve(length))) break; // set aside, below
+                Monitor.Wait(_gate); // no room in the spool: wait for a compressor
+                ThrowIfFailed();
+            }
         }
-        if (inlineIfAlone && _inFlight.Count == 0)
+        // Outside the lock: the compressors go on while the chunk is written to the spool. Only this thread
+        // adds to the spool's queue, so the chunks stay in order.
+        long at = allZero ? -1 : _spool.Append(input.AsSpan(0, length));
+        ReturnInput(input);
+        lock (_gate)
         {
-            var output = CompressChunk(input, length, index);
-            Append(output);
-            Return(input, output);
-            return;
+            _spooled.Enqueue(new SpooledChunk(index, at, length, allZero));
+            PumpLocked();
         }
-        var compress = Task.Run(() => CompressChunk(input, length, index));
+    }
+
+    /// <summary>A chunk on its way to the compressors: in memory (<c>Input</c>), or in the spool at <c>SpoolOffset</c>.</summary>
+    private readonly record struct PendingChunk(long Index, byte[]? Input, int Length, bool AllZero, long SpoolOffset);
+
+    private readonly record struct SpooledChunk(long Index, long SpoolOffset, int Length, bool AllZero);
+
+    /// <summary>Starts compressing a chunk and chains its write after the previous chunk's (callers hold _gate,
+    /// and start chunks in order).</summary>
+    private void StartLocked(PendingChunk c)
+    {
+        _running++;
+        var compress = Task.Run(() =>
+        {
+            YieldToTheReader();
+            if (c.AllZero) return (Output: (MemberBuffer?)null, Input: c.Input);
+            var input = c.Input ?? ReadSpooled(c.SpoolOffset, c.Length);
+            return (Output: CompressChunk(input, c.Length, c.Index), Input: (byte[]?)input);
+        });
         var previous = _lastWrite;
         _lastWrite = Task.WhenAll(previous, compress).ContinueWith(t =>
         {
-            t.GetAwaiter().GetResult();
-            Append(compress.Result);
-            Return(input, compress.Result);
+            try
+            {
+                t.GetAwaiter().GetResult();
+                var (output, input) = compress.Result;
+                if (output is null) WriteInOrder(ZeroMember(input));
+                else { Append(output); ReturnOutput(output); }
+                if (input is not null) ReturnInput(input);
+            }
+            catch (Exception e)
+            {
+                lock (_gate) _failure ??= e;
+                throw;
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _running--;
+                    PumpLocked();
+                    Monitor.PulseAll(_gate);
+                }
+            }
         }, TaskContinuationOptions.ExecuteSynchronously);
-        Track(_lastWrite);
+    }
+
+    /// <summary>Nice value of the threads that compress in the background: while the crashed process waits, the
+    /// thread reading its core (and the kernel writing it) come first, and the compressors take the CPU left
+    /// over; after the release they still get the whole machine unless other work wants it.</summary>
+    public const int CompressorNice = 10;
+
+    [ThreadStatic] private static bool ThreadNiced;
+
+    private static void YieldToTheReader()
+    {
+        if (ThreadNiced) return;
+        ThreadNiced = true;
+        _ = Posix.TrySetThreadNice(CompressorNice); // refused: the compressors just compete as equals
+    }
+
+    /// <summary>Hands spooled chunks to free compressors, oldest first (callers hold _gate).</summary>
+    private void PumpLocked()
+    {
+        if (_failure is not null) { _spooled.Clear(); return; }
+        while (_spooled.Count > 0 && _running < MaxInFlight)
+        {
+            var s = _spooled.Dequeue();
+            StartLocked(new PendingChunk(s.Index, null, s.Length, s.AllZero, s.SpoolOffset));
+        }
+    }
+
+    private byte[] ReadSpooled(long offset, int length)
+    {
+        var input = RentInput();
+        _spool!.Read(offset, input.AsSpan(0, length));
+        return input;
+    }
+
+    /// <summary>Waits until every chunk, spooled ones included, is written (or failed).</summary>
+    private void WaitIdle()
+    {
+        lock (_gate) while (_running > 0 || _spooled.Count > 0) Monitor.Wait(_gate);
+    }
+
+    private Exception? _failure;
+
+    /// <summary>Raises the first failure of a chunk on the writer's thread (never waits: callers hold _gate).</summary>
+    private void ThrowIfFailed()
+    {
+        if (_failure is not null) ExceptionDispatchInfo.Throw(_failure);
     }
 
     private MemberBuffer CompressChunk(byte[] input, int length, long index)
@@ -153,39 +274,20 @@ internal sealed class ChunkedGzipWriter : Stream
         return output;
     }
 
-    /// <summary>Runs of zero pages are common in cores; an all-zero chunk always compresses to the same member.</summary>
-    private void AppendZeroChunk(byte[] input)
+    /// <summary>Runs of zero pages are common in cores; an all-zero chunk always compresses to the same member
+    /// (made from the first such chunk, <paramref name="zeros"/>, or from a fresh one when it was spooled).</summary>
+    private byte[] ZeroMember(byte[]? zeros)
     {
-        if (_zeroMember is null)
+        lock (_poolLock)
         {
-            var ms = new MemberBuffer();
-            GzipMember.Compress(input, _compression.Auto ? ChunkLevelPolicy.DefaultLevel : _compression.Level, ms);
-            _zeroMember = ms.ToArray();
+            if (_zeroMember is null)
+            {
+                var ms = new MemberBuffer();
+                GzipMember.Compress(zeros is null ? new byte[_chunkSize] : zeros.AsSpan(0, _chunkSize), _compression.Auto ? ChunkLevelPolicy.DefaultLevel : _compression.Level, ms);
+                _zeroMember = ms.ToArray();
+            }
+            return _zeroMember;
         }
-        var member = _zeroMember;
-        var previous = _lastWrite;
-        if (previous.IsCompleted)
-        {
-            // Nothing ahead of it: write now, no task (long zero runs are read at pipe speed).
-            previous.GetAwaiter().GetResult();
-            WriteInOrder(member);
-            lock (_poolLock) _freeInput.Push(input);
-            return;
-        }
-        _lastWrite = previous.ContinueWith(t =>
-        {
-            t.GetAwaiter().GetResult();
-            WriteInOrder(member);
-            lock (_poolLock) _freeInput.Push(input);
-        }, TaskContinuationOptions.ExecuteSynchronously);
-        Track(_lastWrite);
-    }
-
-    /// <summary>Keeps at most <see cref="MaxInFlight"/> chunks pending: waits for the oldest beyond that.</summary>
-    private void Track(Task write)
-    {
-        _inFlight.Enqueue(write);
-        while (_inFlight.Count > MaxInFlight) _inFlight.Dequeue().GetAwaiter().GetResult();
     }
 
     private void Append(MemberBuffer output) => WriteInOrder(output.Written);
@@ -218,9 +320,14 @@ internal sealed class ChunkedGzipWriter : Stream
         lock (_poolLock) return _freeOutput.Count > 0 ? _freeOutput.Pop() : new MemberBuffer(_chunkSize + _chunkSize / 16 + 1024) /* worst case (stored), so it never grows */;
     }
 
-    private void Return(byte[] input, MemberBuffer output)
+    private void ReturnInput(byte[] input)
     {
-        lock (_poolLock) { _freeInput.Push(input); _freeOutput.Push(output); }
+        lock (_poolLock) _freeInput.Push(input);
+    }
+
+    private void ReturnOutput(MemberBuffer output)
+    {
+        lock (_poolLock) _freeOutput.Push(output);
     }
 
     public override bool CanRead => false;
@@ -235,7 +342,7 @@ internal sealed class ChunkedGzipWriter : Stream
     protected override void Dispose(bool disposing)
     {
         // Drain on dispose only when nothing failed: a failed capture must not block here.
-        if (disposing) { try { while (_inFlight.Count > 0) _inFlight.Dequeue().Wait(); } catch (AggregateException) { } _sync.Wait(); }
+        if (disposing) { WaitIdle(); _sync.Wait(); }
         base.Dispose(disposing);
     }
 }

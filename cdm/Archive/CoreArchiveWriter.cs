@@ -30,9 +30,10 @@ internal sealed class CoreArchiveWriter : IDisposable
     private readonly ChunkedGzipWriter _gz;
     private readonly DateTimeOffset _mtime;
 
-    public CoreArchiveWriter(SafeFileHandle file, CompressionSetting compression, DateTimeOffset mtime, int chunkSize = ChunkedGzipWriter.DefaultChunkSize)
+    public CoreArchiveWriter(SafeFileHandle file, CompressionSetting compression, DateTimeOffset mtime, int chunkSize = ChunkedGzipWriter.DefaultChunkSize,
+        ChunkSpool? spool = null)
     {
-        _gz = new ChunkedGzipWriter(file, 0, compression, chunkSize);
+        _gz = new ChunkedGzipWriter(file, 0, compression, chunkSize, spool: spool);
         _mtime = mtime;
     }
 

@@ -61,6 +61,21 @@ internal sealed class DiskGuard
     /// flight, the one being filled, and one check interval of input (stored chunks grow by under 0.1%).</summary>
     public const long InFlightBound = (ChunkedGzipWriter.MaxInFlight + 2L) * ChunkedGzipWriter.DefaultChunkSize + GuardedInput.Interval;
 
+    /// <summary>The capture's spool, if any: what it holds may still become archive bytes.</summary>
+    public ChunkSpool? Spool { get; set; }
+
+    /// <summary>What <see cref="DiskGuardPolicy.SpoolBudget"/> allows this capture now (0 when the filesystem
+    /// cannot be measured).</summary>
+    public long SpoolBudget()
+    {
+        try
+        {
+            var vfs = Posix.FstatVfs(_corepath.Handle, _corepath.Path);
+            return DiskGuardPolicy.SpoolBudget(_config, vfs.TotalBytes, vfs.AvailableBytes, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        }
+        catch (PosixException) { return 0; }
+    }
+
     /// <param name="bytesRead">input read so far: nothing beyond it can be pending</param>
     public void Check(long bytesRead = 0)
     {
@@ -71,7 +86,7 @@ internal sealed class DiskGuard
         long written;
         try { written = Posix.Fstat(_temp).Blocks * Posix.S_BLKSIZE; }
         catch (PosixException) { written = 0; } // counted as nothing written yet: the free space still reflects it
-        long pending = Math.Min(bytesRead, InFlightBound) + GuardedInput.Interval;
+        long pending = Math.Min(bytesRead, InFlightBound + (Spool?.BytesSpooled ?? 0)) + GuardedInput.Interval;
         var reason = DiskGuardPolicy.Check(_config, fsSize, available, _usage, written, pending);
         if (reason is not null && !_usageExact)
         {

@@ -14,7 +14,8 @@ internal static partial class Posix
 {
     // <fcntl.h>
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
-        O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000;
+        O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000,
+        O_TMPFILE = 0x410000 /* __O_TMPFILE | O_DIRECTORY */;
     public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
     public const int F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
     // <sys/file.h>
@@ -107,6 +108,17 @@ internal static partial class Posix
     public static partial uint Geteuid();
     [LibraryImport("libc", EntryPoint = "getpid")]
     public static partial int Getpid();
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GettidRaw();
+    [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
+    private static partial int SetpriorityRaw(int which, uint who, int prio);
+
+    // <sys/resource.h>
+    public const int PRIO_PROCESS = 0;
+
+    /// <summary>Sets the nice value of the calling thread only (Linux: setpriority(PRIO_PROCESS, gettid(), n)
+    /// applies to one thread). Raising it needs no privilege; false when refused.</summary>
+    public static bool TrySetThreadNice(int nice) => SetpriorityRaw(PRIO_PROCESS, (uint)GettidRaw(), nice) == 0;
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 

@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+using CoreDump.Native;
+using Microsoft.Win32.SafeHandles;
+
+namespace CoreDump.Cdm.Archive;
+
+/// <summary>Where <see cref="ChunkedGzipWriter"/> sets chunks aside, uncompressed, while its compressors are
+/// behind the pipe, so that the crashed process is released when the core is read rather than when it is
+/// compressed. An unnamed file (O_TMPFILE|O_EXCL) in the archive's own directory: it never has a name, can
+/// never be linked into the filesystem, and its space returns when cdm closes it or dies. Its pages are
+/// usually read back from the page cache and freed before they are ever written to the disk. Bounded by a
+/// budget (<see cref="Policy.DiskGuardPolicy.SpoolBudget"/>); past it the writer waits for its compressors.</summary>
+internal sealed class ChunkSpool(SafeFileHandle file, long budget) : IDisposable
+{
+    private long _end, _reserved;
+
+    /// <summary>Opens the spool in <paramref name="dir"/>, or null when the filesystem has no unnamed files
+    /// (the capture then goes on without one, as before).</summary>
+    public static ChunkSpool? Open(SafeHandle dir, long budget)
+    {
+        if (budget <= 0) return null;
+        try { return new ChunkSpool(Posix.OpenAt(dir, ".", Posix.O_TMPFILE | Posix.O_RDWR | Posix.O_EXCL, FileModes.Mode0600), budget); }
+        catch (PosixException) { return null; }
+    }
+
+    public long Budget => budget;
+
+    /// <summary>Bytes set aside so far (the spool's size at the end).</summary>
+    public long BytesSpooled => _end;
+
+    /// <summary>Claims room for <paramref name="length"/> more bytes; false when the budget would be exceeded.</summary>
+    public bool TryReserve(int length)
+    {
+        if (_reserved + length > budget) return false;
+        _reserved += length;
+        return true;
+    }
+
+    /// <summary>Appends a reserved chunk; returns its offset in the spool (one writer thread only).</summary>
+    public long Append(ReadOnlySpan<byte> data)
+    {
+        long at = _end;
+        RandomAccess.Write(file, data, at);
+        _end += data.Length;
+        return at;
+    }
+
+    /// <summary>Reads back a chunk (any thread).</summary>
+    public void Read(long offset, Span<byte> into)
+    {
+        int done = 0;
+        while (done < into.Length)
+        {
+            int n = RandomAccess.Read(file, into[done..], offset + done);
+            if (n <= 0) throw new IOException($"the chunk spool ended at {offset + done}, before the chunk's {into.Length} bytes");
+            done += n;
+        }
+    }
+
+    public void Dispose() => file.Dispose();
+}

@@ -1,0 +1,126 @@
+using CoreDump.Cdm.Archive;
+using CoreDump.Cdm.Policy;
+using CoreDump.Native;
+
+namespace CoreDump.Tests.Cdm;
+
+/// <summary>The spool: chunks the compressors could not take yet are set aside raw in an unnamed file and
+/// compressed later, in order, so the crashed process is released when its core is read. Checked byte for byte
+/// with the real gzip, at the budget's edge, with zero chunks set aside, and for what it leaves on disk.</summary>
+[TestFixture]
+public sealed class ChunkSpoolTests
+{
+    private string _dir = "";
+
+    [SetUp] public void SetUp() => _dir = Directory.CreateTempSubdirectory("cdmspool-").FullName;
+    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
+
+    private SafeDirectoryHandle OpenDir() => Posix.OpenDirectoryAt(SafeDirectoryHandle.CurrentDirectory, _dir, Posix.O_RDONLY);
+
+    /// <summary>Writes data at level 9 in 16 KiB chunks (far slower to compress than to hand over, so the
+    /// compressors fall behind at once) through a writer with a spool of <paramref name="budget"/> bytes.</summary>
+    private (byte[] Out, long Spooled) Compress(byte[] data, long budget)
+    {
+        string gz = Path.Combine(_dir, "out.gz");
+        long spooled;
+        using (var dir = OpenDir())
+        using (var spool = ChunkSpool.Open(dir, budget))
+        using (var h = File.OpenHandle(gz, FileMode.CreateNew, FileAccess.ReadWrite))
+        {
+            Assert.That(spool, Is.Not.Null, "O_TMPFILE on the test's filesystem");
+            using (var w = new ChunkedGzipWriter(h, 0, CompressionSetting.Fixed(9), chunkSize: 16 * 1024, spool: spool))
+            {
+                for (int at = 0; at < data.Length; at += 5000) w.Write(data.AsSpan(at, Math.Min(5000, data.Length - at)));
+                w.Drain();
+                Assert.That(w.FileLength, Is.EqualTo(new FileInfo(gz).Length));
+            }
+            spooled = spool!.BytesSpooled;
+            Assert.That(spooled, Is.LessThanOrEqualTo(budget), "never beyond the budget");
+            Assert.That(Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName), Is.EqualTo(new[] { "out.gz" }), "the spool has no name");
+        }
+        var t = Proc.Run("gzip", ["-t", gz]);
+        Assert.That(t.ExitCode, Is.EqualTo(0), t.Stderr);
+        var d = Proc.Sh("gzip -dc \"$1\" > \"$1.raw\"", null, 120_000, gz);
+        Assert.That(d.ExitCode, Is.EqualTo(0), d.Stderr);
+        var raw = File.ReadAllBytes(gz + ".raw");
+        File.Delete(gz);
+        File.Delete(gz + ".raw");
+        return (raw, spooled);
+    }
+
+    [Test]
+    public void ChunksSetAsideComeBackInOrder()
+    {
+        var data = ChunkedGzipChunkTests.Make(24L << 20, ChunkedGzipChunkTests.Content.Mixed, 16 * 1024);
+        var (back, spooled) = Compress(data, 1L << 30);
+        Assert.That(spooled, Is.GreaterThan(0), "level 9 on 16 KiB chunks is slower than the writer: chunks were spooled");
+        Assert.That(back, Is.EqualTo(data));
+    }
+
+    [TestCase(0)]
+    [TestCase(16 * 1024 - 1)]
+    [TestCase(3 * 16 * 1024)]
+    [TestCase(3 * 16 * 1024 + 1)]
+    public void AtTheBudgetTheWriterWaitsInstead(int budget)
+    {
+        var data = ChunkedGzipChunkTests.Make(8L << 20, ChunkedGzipChunkTests.Content.Text, 16 * 1024);
+        var (back, spooled) = Compress(data, Math.Max(budget, 1));
+        Assert.That(back, Is.EqualTo(data));
+        Assert.That(spooled % (16 * 1024), Is.EqualTo(0), "whole chunks only");
+    }
+
+    [Test]
+    public void ZeroChunksSetAsideTakeNoSpace()
+    {
+        // text, then a long zero run while the compressors are still behind, then text again
+        var data = new byte[32 << 20];
+        ChunkedGzipChunkTests.Make(8L << 20, ChunkedGzipChunkTests.Content.Text, 16 * 1024).CopyTo(data, 0);
+        ChunkedGzipChunkTests.Make(8L << 20, ChunkedGzipChunkTests.Content.Text, 16 * 1024, seed: 3).CopyTo(data, 24 << 20);
+        var (back, spooled) = Compress(data, 1L << 30);
+        Assert.That(back, Is.EqualTo(data));
+        Assert.That(spooled, Is.LessThanOrEqualTo(16L << 20), "the 16 MiB of zeros were never written to the spool");
+    }
+
+    [Test]
+    public void NoUnnamedFilesNoSpool()
+    {
+        using var proc = Posix.OpenDirectoryAt(SafeDirectoryHandle.CurrentDirectory, "/proc/self", Posix.O_RDONLY);
+        Assert.That(ChunkSpool.Open(proc, 1 << 20), Is.Null, "procfs has no O_TMPFILE: the capture goes on without a spool");
+        using var dir = OpenDir();
+        Assert.That(ChunkSpool.Open(dir, 0), Is.Null, "a budget of 0 means no spool");
+    }
+
+    [Test]
+    public void CdmReleasesTheProcessBeforeItCompressesTheCore()
+    {
+        // 96 MiB at compression=9, far slower to compress than to read: cdm sets chunks aside, closes stdin,
+        // and compresses them afterwards; the archive still holds the core byte for byte.
+        using var root = new TempRoot(extraConfig: "compression=9\n");
+        string core = Path.Combine(root.Dir, "input.core");
+        File.WriteAllBytes(core, ChunkedGzipChunkTests.Make(96L << 20, ChunkedGzipChunkTests.Content.Text, 1 << 20, seed: 5));
+        var r = KernelLike.Capture(root, "spooler", 1_700_000_000, core);
+        Assert.That(r.ExitCode, Is.EqualTo(0), root.Log);
+        var line = root.Log.Split('\n').Single(l => l.Contains("capture daemon=spooler"));
+        var spooled = System.Text.RegularExpressions.Regex.Match(line, @" spooled=(\d+) ");
+        Assert.That(spooled.Success, line);
+        Assert.That(long.Parse(spooled.Groups[1].Value), Is.GreaterThan(0).And.LessThanOrEqualTo(96L << 20));
+        long held = long.Parse(System.Text.RegularExpressions.Regex.Match(line, @"held_ms=(\d+)").Groups[1].Value);
+        long total = long.Parse(System.Text.RegularExpressions.Regex.Match(line, @" ms=(\d+)").Groups[1].Value);
+        Assert.That(held, Is.LessThan(total), "stdin was closed before the compression ended");
+        var dir = root.DaemonDir(Directory.GetDirectories(root.CorePath).Select(Path.GetFileName).Single(d => d!.StartsWith("spooler"))!);
+        var check = new ArchiveCheck(Path.Combine(dir, Directory.GetFiles(dir, "*.core.tar.gz").Select(Path.GetFileName).Single()!));
+        Assert.That(ArchiveCheck.SameBytes(check.CoreFile, core), "the core in the archive is the input");
+        Assert.That(Directory.GetFiles(dir).Select(Path.GetFileName).Where(n => !n!.Contains(".core.tar.gz") && n != ".ratelimit"), Is.Empty, "no spool file left");
+    }
+
+    [TestCase(100L << 30, 50L << 30, "1G", 64L << 30, 1L << 30)] // plenty: the 1 GiB cap
+    [TestCase(100L << 30, 50L << 30, "1G", 4L << 30, 512L << 20)] // a 4 GiB machine: an eighth of its memory
+    [TestCase(100L << 30, 2L << 30, "1G", 64L << 30, 256L << 20)] // 1 GiB above keepfree: a quarter of it
+    [TestCase(100L << 30, 1L << 30, "1G", 64L << 30, 0L)] // at keepfree: none
+    [TestCase(100L << 30, 512L << 20, "1G", 64L << 30, 0L)] // below keepfree: none, never negative
+    public void SpoolBudgetIsTheSmallestBound(long fsSize, long available, string keepfree, long memory, long expected)
+    {
+        var config = CoreFileConfigParser.Parse($"keepfree={keepfree}\n").Config;
+        Assert.That(DiskGuardPolicy.SpoolBudget(config, fsSize, available, memory), Is.EqualTo(expected));
+    }
+}
