@@ -33,6 +33,20 @@ internal sealed class SymbolFetcher(UploaderConfig config, ILogger log) : IDispo
         var ids = SymbolRules.Select(buildIds);
         var problems = new List<string>();
         int present = 0, fetched = 0, notFound = 0;
+        try { FetchAll(ids, what, problems, ref present, ref fetched, ref notFound, ct); }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // the cache or the machine failed, not one server: the analysis still goes on without
+            problems.Add(RunPass.Describe(e));
+        }
+        var summary = new FetchSummary(ids.Count, present, fetched, notFound, problems);
+        foreach (var p in problems) log.Warning("{What}: debuginfod: {Problem}", what, p);
+        log.Information("{What}: {Summary}", what, summary.ToString());
+        return summary;
+    }
+
+    private void FetchAll(List<string> ids, string what, List<string> problems, ref int present, ref int fetched, ref int notFound, CancellationToken ct)
+    {
         var clock = Stopwatch.StartNew();
         var budget = TimeSpan.FromSeconds(config.DebuginfodTimeoutSeconds);
         var down = new HashSet<Uri>();
@@ -75,10 +89,6 @@ internal sealed class SymbolFetcher(UploaderConfig config, ILogger log) : IDispo
             }
             else if (allSaidNone && _servers.Count > 0 && down.Count == 0) { notFound++; cache.MarkMissing(id); }
         }
-        var summary = new FetchSummary(ids.Count, present, fetched, notFound, problems);
-        foreach (var p in problems) log.Warning("{What}: debuginfod: {Problem}", what, p);
-        log.Information("{What}: {Summary}", what, summary.ToString());
-        return summary;
     }
 
     /// <summary>Keeps the cache under debuginfod_cache_bytes, least recently used first, never the files of this crash.</summary>
