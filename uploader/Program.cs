@@ -23,6 +23,7 @@ var root = new RootCommand("CoreDump uploader: gdb reports, crash signatures and
     VacuumCommand.Create(configOption),
     StatusCommand.Create(configOption),
     DoctorCommand.Create(configOption),
+    FetchSymbolsCommand.Create(configOption),
     InspectCoreCommand.Create(),
 };
 try

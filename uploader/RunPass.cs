@@ -34,7 +34,9 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         {
             var work = OpenWorkDir(config);
             if (work.RemoveLeftovers() is var n and > 0) log.Information("removed {Count} leftovers of a killed run from {Dir}", n, work.Path);
-            MakeReports(new ReportMaker(config, work), ct);
+            // debuginfod needs the network: only `run` fetches here (`analyze` has none; fetch-symbols does it before)
+            using var symbols = phases.HasFlag(PassPhases.Deliver) ? Symbols.SymbolFetcher.For(config, log) : null;
+            MakeReports(new ReportMaker(config, work, symbols), ct);
         }
         if (phases.HasFlag(PassPhases.Deliver))
         {

@@ -50,6 +50,20 @@ public class SystemdUnitTests
     }
 
     [Test]
+    public void Debuginfod_fetch_runs_before_analysis_with_network_and_no_capabilities()
+    {
+        var k = Keys("cdm-uploader-symbols.service");
+        Assert.That(One(k, "Service.ExecStart"), Is.EqualTo("/usr/sbin/cdm-uploader fetch-symbols"));
+        Assert.That(One(k, "Service.CapabilityBoundingSet"), Is.Empty);
+        Assert.That(One(k, "Service.RestrictNamespaces"), Is.EqualTo("yes"));
+        Assert.That(k.ContainsKey("Service.PrivateNetwork"), Is.False);
+        Assert.That(One(k, "Unit.Before").Split(' '), Does.Contain("cdm-uploader-analyze.service"));
+        var analysis = Keys("cdm-uploader-analyze.service");
+        Assert.That(One(analysis, "Unit.Wants").Split(' '), Does.Contain("cdm-uploader-symbols.service"));
+        Assert.That(One(analysis, "Unit.After").Split(' '), Does.Contain("cdm-uploader-symbols.service"));
+    }
+
+    [Test]
     public void Delivery_pulls_in_analysis_first_and_has_no_capabilities()
     {
         var k = Keys("cdm-uploader.service");
@@ -102,7 +116,7 @@ public class SystemdUnitTests
                 cp "$(command -v rm)" "$1/bin/rm"
                 cp "$3"/cdm-uploader* "$1/lib/systemd/system/"
                 """, null, root, Paths.Uploader, Path.Combine(Paths.RepoRoot, "etc", "systemd"));
-            string[] units = ["cdm-uploader-analyze.service", "cdm-uploader.service", "cdm-uploader.timer", "cdm-uploader.path"];
+            string[] units = ["cdm-uploader-analyze.service", "cdm-uploader-symbols.service", "cdm-uploader.service", "cdm-uploader.timer", "cdm-uploader.path"];
             var r = Proc.Run("/usr/bin/systemd-analyze", ["verify", "--man=no", $"--root={root}", .. units.Select(u => Path.Combine(root, "lib/systemd/system", u))]);
             Assert.That(r.ExitCode, Is.EqualTo(0), r.Stdout + r.Stderr);
             Assert.That(r.Stdout + r.Stderr, Is.Empty, "no warning either");

@@ -20,10 +20,20 @@ internal sealed class AnalysisSandbox
     public AnalysisIdentity Identity { get; }
     public SandboxLimits Limits { get; }
     private readonly SandboxCommand.Tools _tools;
+    private readonly string? _symbols;
 
-    private AnalysisSandbox(AnalysisIdentity id, SandboxLimits limits, SandboxCommand.Tools tools)
+    private AnalysisSandbox(AnalysisIdentity id, SandboxLimits limits, SandboxCommand.Tools tools, string? symbols)
     {
-        Identity = id; Limits = limits; _tools = tools;
+        Identity = id; Limits = limits; _tools = tools; _symbols = symbols;
+    }
+
+    /// <summary>The debuginfod cache gdb may read (bound read-only into the sandbox): configured, present and
+    /// the uploader's own (root's, not writable by group or others); else null and gdb reads no cache.</summary>
+    public string? SymbolsFolder()
+    {
+        if (_symbols is null) return null;
+        using var d = Store.SafeDirectory.OpenExistingPath(_symbols, out _);
+        return d is null ? null : _symbols;
     }
 
     public static AnalysisSandbox Create(UploaderConfig c)
@@ -37,7 +47,8 @@ internal sealed class AnalysisSandbox
         string Tool(string name) => new[] { "/usr/bin/" + name, "/bin/" + name, "/usr/sbin/" + name, "/sbin/" + name }.FirstOrDefault(File.Exists)
             ?? throw new IOException($"the analysis sandbox needs {name} (util-linux/coreutils), not found: gdb is not run");
         var tools = new SandboxCommand.Tools(Tool("unshare"), Tool("timeout"), Tool("prlimit"), Tool("setpriv"), Tool("mount"));
-        return new AnalysisSandbox(id, new SandboxLimits(c.AnalysisMemoryBytes, c.AnalysisCpuSeconds, c.AnalysisMaxProcesses, c.AnalysisOutputBytes), tools);
+        return new AnalysisSandbox(id, new SandboxLimits(c.AnalysisMemoryBytes, c.AnalysisCpuSeconds, c.AnalysisMaxProcesses, c.AnalysisOutputBytes), tools,
+            c.DebuginfodUrls.Count > 0 ? Symbols.SymbolCache.PathFor(c.StateDir) : null);
     }
 
     /// <summary>Makes a private folder usable as the sandbox's /tmp: root-owned, 0711, so the analysis uid can
@@ -65,13 +76,13 @@ internal sealed class AnalysisSandbox
     /// <summary>Runs <paramref name="program"/> in the sandbox with <paramref name="dir"/> as working directory,
     /// stdin /dev/null, stdout and stderr into files of that folder (never a pipe: a process the program leaves
     /// behind cannot make the uploader wait). Returns within the time limit plus a few seconds, always.</summary>
-    public SandboxResult RunBatch(string program, IReadOnlyList<string> args, string dir, int timeoutSeconds, int readBackMax = ReadBackMax)
+    public SandboxResult RunBatch(string program, IReadOnlyList<string> args, string dir, int timeoutSeconds, int readBackMax = ReadBackMax, string? symbols = null)
     {
         string Path_(string f) => Path.Combine(dir, f);
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = dir };
         foreach (var a in new[] { "-c", "o=$1 e=$2; shift 2; exec \"$@\" </dev/null >\"$o\" 2>\"$e\"", "sh", OutFile, ErrFile })
             psi.ArgumentList.Add(a);
-        foreach (var a in SandboxCommand.Wrap(_tools, Identity, Limits, timeoutSeconds, dir, program, args)) psi.ArgumentList.Add(a);
+        foreach (var a in SandboxCommand.Wrap(_tools, Identity, Limits, timeoutSeconds, dir, program, args, symbols)) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         foreach (var (k, v) in SandboxCommand.Environment()) psi.Environment[k] = v;
         var clock = Stopwatch.StartNew();
@@ -99,10 +110,10 @@ internal sealed class AnalysisSandbox
     }
 
     /// <summary>For `debug`: the program on the caller's terminal, in the same sandbox but without a time limit.</summary>
-    public int RunInteractive(string program, IReadOnlyList<string> args, string dir)
+    public int RunInteractive(string program, IReadOnlyList<string> args, string dir, string? symbols = null)
     {
         var psi = new ProcessStartInfo(_tools.Unshare) { UseShellExecute = false, WorkingDirectory = dir };
-        var argv = SandboxCommand.Wrap(_tools, Identity, Limits with { CpuSeconds = int.MaxValue / 2 }, null, dir, program, args);
+        var argv = SandboxCommand.Wrap(_tools, Identity, Limits with { CpuSeconds = int.MaxValue / 2 }, null, dir, program, args, symbols);
         foreach (var a in argv.Skip(1)) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         foreach (var (k, v) in SandboxCommand.Environment(Environment.GetEnvironmentVariable("TERM"))) psi.Environment[k] = v;

@@ -18,13 +18,13 @@ internal static class Debuggers
 
     /// <summary>The debugger's arguments: its no-auto-load settings, then the executable (when one matched the
     /// core's build-id) and the core, both names inside the sandbox's private /tmp.</summary>
-    public static List<string> Arguments(Kind kind, ReportDetail detail, string? executable, string core)
+    public static List<string> Arguments(Kind kind, ReportDetail detail, string? executable, string core, bool symbols = false)
     {
         var args = new List<string>();
         if (kind == Kind.Gdb)
         {
             args.AddRange(["-nx", "-nh"]);
-            foreach (var s in GdbRunner.SafetySettings(detail)) args.AddRange(["-iex", s]);
+            foreach (var s in GdbRunner.SafetySettings(detail, symbols)) args.AddRange(["-iex", s]);
             if (executable is not null) args.Add(executable);
             args.AddRange(["-c", core]);
         }
@@ -42,6 +42,10 @@ internal static class Debuggers
 
     /// <summary>Runs the debugger on the caller's terminal inside the analysis sandbox (the analysis uid, no
     /// network, the same limits as `run` but no time limit); returns its exit status.</summary>
-    public static int Interactive(AnalysisSandbox sandbox, string command, Kind kind, ReportDetail detail, string? executable, string core, string dir) =>
-        sandbox.RunInteractive(GdbRunner.ResolveProgram(command), Arguments(kind, detail, executable, core), dir);
+    public static int Interactive(AnalysisSandbox sandbox, string command, Kind kind, ReportDetail detail, string? executable, string core, string dir)
+    {
+        // gdb also reads the debuginfod cache (read-only) when there is one; lldb is not pointed at it
+        string? symbols = kind == Kind.Gdb ? sandbox.SymbolsFolder() : null;
+        return sandbox.RunInteractive(GdbRunner.ResolveProgram(command), Arguments(kind, detail, executable, core, symbols is not null), dir, symbols);
+    }
 }

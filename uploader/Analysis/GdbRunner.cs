@@ -14,12 +14,18 @@ internal sealed record GdbResult(string Stdout, string Stderr, int ExitCode, boo
 /// <summary>Runs real gdb in batch mode on a core inside the analysis sandbox. gdb loads nothing the crashed
 /// program supplies: no init files, auto-load off (no .debug_gdb_scripts, no *-gdb.gdb / *-gdb.py beside the
 /// executable or its libraries, no local .gdbinit), only the system's libthread_db, no debuginfod, no index
-/// cache. Sections are separated by marks carrying a per-run random nonce.</summary>
+/// cache. With a debuginfod cache (fetched beforehand, outside the sandbox) gdb also looks there for separate
+/// debug files by build-id, read-only. Sections are separated by marks carrying a per-run random nonce.</summary>
 internal static class GdbRunner
 {
-    /// <summary>Settings applied before any file is read.</summary>
-    public static List<string> SafetySettings(ReportDetail detail) =>
+    /// <summary>gdb's debug-file-directory with the debuginfod cache: the system's debug packages first.</summary>
+    public const string DebugFileDirectories = "/usr/lib/debug:" + SandboxCommand.SymbolsMountpoint;
+
+    /// <summary>Settings applied before any file is read; <paramref name="symbols"/>: the debuginfod cache is
+    /// mounted at <see cref="SandboxCommand.SymbolsMountpoint"/>. gdb itself never fetches (debuginfod off).</summary>
+    public static List<string> SafetySettings(ReportDetail detail, bool symbols = false) =>
     [
+        .. symbols ? ["set debug-file-directory " + DebugFileDirectories] : Array.Empty<string>(),
         "set auto-load off", "set auto-load libthread-db on", "set libthread-db-search-path $sdir",
         "set debuginfod enabled off", "set index-cache enabled off", "set pagination off", "set confirm off",
         "set width 0", "set height 0", "set print entry-values no",
@@ -31,10 +37,10 @@ internal static class GdbRunner
 
     /// <summary>gdb's arguments; <paramref name="executable"/> and <paramref name="core"/> are names relative to
     /// the sandbox's working directory.</summary>
-    public static List<string> BatchArguments(string? executable, string core, ReportDetail detail, string nonce)
+    public static List<string> BatchArguments(string? executable, string core, ReportDetail detail, string nonce, bool symbols = false)
     {
         var args = new List<string> { "-nx", "-nh", "-batch" };
-        foreach (var s in SafetySettings(detail)) args.AddRange(["-iex", s]);
+        foreach (var s in SafetySettings(detail, symbols)) args.AddRange(["-iex", s]);
         foreach (var (key, command) in Commands(detail, nonce))
             args.AddRange(["-ex", $"echo \\n{GdbOutput.SectionMark(nonce)}{key}\\n", "-ex", command]);
         if (executable is not null) args.Add(executable);
@@ -45,7 +51,8 @@ internal static class GdbRunner
     public static GdbResult Run(AnalysisSandbox sandbox, string gdb, string? executable, string core, ReportDetail detail, int timeoutSeconds, string dir)
     {
         string nonce = GdbOutput.NewNonce();
-        var r = sandbox.RunBatch(ResolveProgram(gdb), BatchArguments(executable, core, detail, nonce), dir, timeoutSeconds);
+        string? symbols = sandbox.SymbolsFolder();
+        var r = sandbox.RunBatch(ResolveProgram(gdb), BatchArguments(executable, core, detail, nonce, symbols is not null), dir, timeoutSeconds, symbols: symbols);
         return new GdbResult(r.Stdout, r.Stderr, r.ExitCode, r.TimedOut, r.OutputCut, nonce);
     }
 

@@ -27,11 +27,21 @@ internal static class SandboxCommand
     /// <summary>$1 = mount(8), $2 = the folder, then the command.</summary>
     private const string EnterFolder = "\"$1\" -n --bind -- \"$2\" " + Mountpoint + " && cd " + Mountpoint + " && shift 2 && exec \"$@\"";
 
-    public static List<string> Wrap(Tools t, AnalysisIdentity id, SandboxLimits l, int? timeoutSeconds, string folder, string program, IEnumerable<string> args)
+    /// <summary>Where the debuginfod cache appears inside the sandbox, read-only (a folder root creates in the private folder).</summary>
+    public const string SymbolsMountpoint = Mountpoint + "/symbols";
+
+    /// <summary>$1 = mount(8), $2 = the folder, $3 = the debuginfod cache, then the command. The cache is bound
+    /// read-only onto the folder's `symbols` first (its path may lie below the /tmp about to be hidden), then the
+    /// folder with that submount (--rbind keeps it, read-only) becomes /tmp.</summary>
+    private const string EnterFolderWithSymbols = "mkdir -p -m 0755 \"$2/symbols\" && \"$1\" -n --bind -o ro -- \"$3\" \"$2/symbols\" && \"$1\" -n --rbind -- \"$2\" "
+        + Mountpoint + " && cd " + Mountpoint + " && shift 3 && exec \"$@\"";
+
+    /// <param name="symbols">the debuginfod cache to show the program read-only at <see cref="SymbolsMountpoint"/>, or null</param>
+    public static List<string> Wrap(Tools t, AnalysisIdentity id, SandboxLimits l, int? timeoutSeconds, string folder, string program, IEnumerable<string> args, string? symbols = null)
     {
         string N(long v) => v.ToString(CultureInfo.InvariantCulture);
-        var argv = new List<string> { t.Unshare, "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
-            t.Shell, "-c", EnterFolder, "sandbox", t.Mount, folder };
+        var argv = new List<string> { t.Unshare, "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--", t.Shell, "-c" };
+        argv.AddRange(symbols is null ? [EnterFolder, "sandbox", t.Mount, folder] : [EnterFolderWithSymbols, "sandbox", t.Mount, folder, symbols]);
         if (timeoutSeconds is int s) argv.AddRange([t.Timeout, "-s", "KILL", N(s) + "s"]);
         argv.AddRange([t.Prlimit, $"--as={N(l.AddressSpaceBytes)}", $"--cpu={N(l.CpuSeconds)}", $"--nproc={N(l.MaxProcesses)}",
             $"--fsize={N(l.OutputBytes)}", "--core=0", "--"]);
@@ -59,7 +69,7 @@ internal static class SandboxCommand
     public static string? SetupFailure(string stdout, string stderr, int exitCode)
     {
         if (stdout.Length > 0 || exitCode == 0) return null;
-        string[] tools = ["unshare:", "setpriv:", "prlimit:", "mount:", "timeout:", "sandbox:"];
+        string[] tools = ["unshare:", "setpriv:", "prlimit:", "mount:", "timeout:", "sandbox:", "mkdir:"];
         return stderr.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => tools.Any(t => l.StartsWith(t, StringComparison.Ordinal)));
     }
 }

@@ -57,7 +57,11 @@ internal static class ConfigLoader
         Need(c.AnalysisMaxProcesses is > 0 and <= 65536, "analysis_max_processes must be 1..65536");
         Need(c.AnalysisOutputBytes >= 1L << 20, "analysis_output_bytes must be at least 1048576 (1 MiB)");
         Need(c.ReportDetail is "frames" or "locals" or "full", $"report_detail must be frames, locals or full, not '{c.ReportDetail}'");
-        Need(c.DebuginfodUrls.Count == 0, "debuginfod_urls: fetching debug info by build-id is not available in this version; leave the list empty (docs/uploader.md, \"Symbols by build-id\")");
+        for (int i = 0; i < c.DebuginfodUrls.Count; i++) Refuse(ConfigRules.DebuginfodUrlRefusal(i, c.DebuginfodUrls[i], c.AllowHttpHosts));
+        Need(c.DebuginfodMaxFileBytes > 0, "debuginfod_max_file_bytes must be > 0");
+        Need(c.DebuginfodCacheBytes >= c.DebuginfodMaxFileBytes, "debuginfod_cache_bytes must be at least debuginfod_max_file_bytes");
+        Need(c.DebuginfodTimeoutSeconds is > 0 and <= 3600, "debuginfod_timeout_seconds must be 1..3600");
+        Refuse(ConfigRules.CacheOverlap(c.EffectiveWorkDir, c.StateDir));
         for (int i = 0; i < c.Server.Count; i++)
         {
             var s = c.Server[i];

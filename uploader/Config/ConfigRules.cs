@@ -44,6 +44,27 @@ internal static class ConfigRules
         return null;
     }
 
+    /// <summary>A debuginfod server: an absolute https URL without credentials, query or fragment, or plain http
+    /// to a host listed in allow_http_hosts (a debug file is checked by build-id, but over plain http anyone on
+    /// the path sees which builds crashed).</summary>
+    public static string? DebuginfodUrlRefusal(int index, string url, IEnumerable<string> allowHttpHosts)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttps && u.Scheme != Uri.UriSchemeHttp) || u.Host.Length == 0)
+            return $"debuginfod_urls[{index}] must be an absolute http(s) URL, not '{url}'";
+        if (u.UserInfo.Length > 0 || u.Query.Length > 0 || u.Fragment.Length > 0)
+            return $"debuginfod_urls[{index}] {url}: no user info, query or fragment (the uploader appends /buildid/<id>/debuginfo)";
+        if (u.Scheme == Uri.UriSchemeHttp && !allowHttpHosts.Any(h => string.Equals(NormalHost(h), HostOf(u), StringComparison.OrdinalIgnoreCase)))
+            return $"debuginfod_urls[{index}] {url} is plain http: use https, or allow this host with allow_http_hosts = [\"{HostOf(u)}\"]";
+        return null;
+    }
+
+    /// <summary>work_dir is emptied on every analysis, so it must not be or contain the debuginfod cache.</summary>
+    public static string? CacheOverlap(string workDir, string stateDir)
+    {
+        string w = Normal(workDir), cache = Normal(Path.Combine(stateDir, "debuginfod"));
+        return w == cache || Inside(cache, w) ? $"work_dir {w} must not be or contain the debuginfod cache {cache}" : null;
+    }
+
     /// <summary>Whether an auth header may go to <paramref name="url"/>: over https, or over http to a loopback address.</summary>
     public static bool MaySendAuthHeader(Uri url) => url.Scheme == Uri.UriSchemeHttps || IsLoopbackAddress(HostOf(url));
 

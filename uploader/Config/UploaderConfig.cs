@@ -40,9 +40,15 @@ internal sealed class UploaderConfig
     public long AnalysisOutputBytes { get; set; } = 64L << 20;
     /// <summary>frames | locals | full: what a report may contain (never the environment).</summary>
     public string ReportDetail { get; set; } = "frames";
-    /// <summary>debuginfod servers to fetch debug info from by build-id; empty (the default) fetches nothing.
-    /// Fetching is not built yet, so a non-empty list is refused rather than silently ignored.</summary>
+    /// <summary>debuginfod servers to fetch debug info from by build-id, tried in order; empty (the default)
+    /// fetches nothing. https, or http to a host in allow_http_hosts.</summary>
     public List<string> DebuginfodUrls { get; set; } = [];
+    /// <summary>The largest debug file fetched; a longer one is cut off and not kept.</summary>
+    public long DebuginfodMaxFileBytes { get; set; } = 256L << 20;
+    /// <summary>The cache (&lt;state_dir&gt;/debuginfod) holds at most this much; least recently used files go first.</summary>
+    public long DebuginfodCacheBytes { get; set; } = 1L << 30;
+    /// <summary>The whole fetch step of one crash, every file and server together.</summary>
+    public int DebuginfodTimeoutSeconds { get; set; } = 120;
     /// <summary>After a delivery, replace the archive by a copy without its core (metadata and report kept).</summary>
     public bool RemoveCoreAfterDelivery { get; set; }
     /// <summary>When set, every run/deliver pass writes &lt;dir&gt;/cdm.prom (node-exporter textfile).</summary>

@@ -1,6 +1,7 @@
 using CoreDump.Uploader.Analysis;
 using CoreDump.Uploader.Config;
 using CoreDump.Uploader.Markers;
+using CoreDump.Uploader.Symbols;
 
 namespace CoreDump.Uploader.Report;
 
@@ -10,8 +11,10 @@ internal sealed record MadeReport(string Text, string ReportId, string Signature
 /// <summary>pending → report: extract the core privately, read its facts and find the executable by build-id
 /// (both parsed in the analysis sandbox, <see cref="CoreInspector"/>), run gdb in the analysis sandbox, compute the signature from structures gdb's text cannot forge, compose the text. The
 /// private folder is removed afterwards, whatever happens. Malformed input ends in an IOException or
-/// InvalidDataException with the reason (the pass marks that archive failed and goes on).</summary>
-internal sealed class ReportMaker(UploaderConfig config, WorkDir work)
+/// InvalidDataException with the reason (the pass marks that archive failed and goes on). With a
+/// <paramref name="symbols"/> fetcher (debuginfod), debug info for the build-ids the sandbox reported is fetched
+/// between the inspection and gdb, outside the sandbox; its failures become report warnings, never a failure.</summary>
+internal sealed class ReportMaker(UploaderConfig config, WorkDir work, SymbolFetcher? symbols = null)
 {
     private AnalysisSandbox? _sandbox;
 
@@ -69,6 +72,12 @@ internal sealed class ReportMaker(UploaderConfig config, WorkDir work)
         if (exe.Copy is not null) box.Grant(Path.Combine(dir, exe.Copy));
         if (md.ExecutablePath is { } claimed && exe.Original is { } used && claimed != used)
             warnings.Add($"metadata executable_path {claimed} is not the file the core names; not used");
+
+        if (symbols is not null)
+        {
+            var fetched = symbols.Fetch(core.Modules.Select(m => m.BuildId).Prepend(core.ExecutableBuildId), archive.Path, ct);
+            warnings.AddRange(fetched.Problems.Select(p => "debuginfod: " + p));
+        }
 
         var g = GdbRunner.Run(box, config.Gdb, exe.Copy, Path.GetFileName(x.CoreFile), detail, gdbTimeoutSeconds, dir);
         if (g.NotStarted) throw new IOException($"cannot run gdb '{config.Gdb}': {Tail(g.Stderr)}");
