@@ -1,4 +1,5 @@
 using CoreDump.Uploader.Analysis;
+using CoreDump.Uploader.Delivery;
 using Tomlyn;
 
 namespace CoreDump.Uploader.Config;
@@ -66,6 +67,7 @@ internal static class ConfigLoader
             Need(s.TimeoutSeconds is > 0 and <= 3600, $"server[{i}].timeout_seconds must be 1..3600");
             Need(s.AuthHeader is null || s.AuthHeader.IndexOf(':') > 0, $"server[{i}].auth_header must look like 'Name: value'");
             Refuse(ConfigRules.HttpRefusal(i, u!, s.AuthHeader is not null, c.AllowHttpHosts));
+            if (ArchiveModes.Resolve(s.Archive, s.UploadArchive, out var archiveRefusal) is null) Refuse($"server[{i}].{archiveRefusal}");
         }
         return c;
     }
