@@ -30,7 +30,7 @@ internal static class ConfigLoader
     {
         UploaderConfig cfg;
         try { cfg = TomlSerializer.Deserialize(text, UploaderTomlContext.Default.UploaderConfig) ?? new UploaderConfig(); }
-        catch (TomlException e) { throw Bad(path, e.Message.Split('\n')[0]); }
+        catch (TomlException e) { throw Bad(path, TomlTypeError.Describe(e.Message.Split('\n')[0], text)); }
         var warnings = cfg.UnknownKeys().Select(k => new ConfigWarning(ConfigWarningKind.UnknownKey, k, $"{path}: unknown key '{k}' ignored")).ToList();
         return new LoadedConfig(Validate(cfg, path), warnings);
     }
