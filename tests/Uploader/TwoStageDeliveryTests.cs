@@ -133,8 +133,11 @@ public class TwoStageDeliveryTests
         var m = UploaderEnv.Marker(a);
         Assert.That(m.ArchiveUpload, Is.EqualTo(ArchiveUploads.Refused));
         Assert.That(m.ArchiveDetail, Does.Contain("413"));
-        Assert.That(env.Uploader("info", Path.GetFileName(a)).Stdout, Does.Contain("archive-upload: refused (requested, then refused by the server)"));
-        Assert.That(env.Uploader("list").Stdout, Does.Contain("(archive refused by the server)"));
+        var info = env.Uploader("info", Path.GetFileName(a)).Stdout;
+        var list = env.Uploader("list").Stdout;
+        TestContext.Out.WriteLine(info.Split("\n\n")[0] + "\n" + list + env.Uploader("status").Stdout);
+        Assert.That(info, Does.Contain("archive-upload: refused (requested, then refused by the server)"));
+        Assert.That(list, Does.Contain("(archive refused by the server)"));
         env.Run();
         Assert.That(server.Requests, Has.Count.EqualTo(2), "a refused archive is not tried again");
     }
@@ -192,6 +195,41 @@ public class TwoStageDeliveryTests
         Assert.That(m.ArchiveUpload, Is.EqualTo(ArchiveUploads.Uploaded));
         Assert.That(m.DeliveredTo, Is.EqualTo(server.Url));
         Assert.That(m.ServerCrashId, Is.Null, "an id that is not a plain token is not kept");
+    }
+
+    /// <summary>SIGKILL while the server holds request number <paramref name="held"/> (1: the report, 2: the archive).
+    /// The next pass finishes: killed during the report, it sends the report again with the same key (the server
+    /// stores it once and answers as before); killed during the archive, it sends only the archive again.</summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    public void Killed_between_or_during_the_stages_the_next_pass_finishes_without_a_second_report(int held)
+    {
+        using var server = new CrashDbServer { Default = new Answer(200, Body: Wanted) };
+        var stall = new Answer(200, Stall: TimeSpan.FromSeconds(60), StoreBeforeStall: true, Body: Wanted);
+        if (held == 1) server.Then(stall); else server.Then(new Answer(200, Body: Wanted), stall);
+        using var env = new UploaderEnv(OnRequest(server).Replace("timeout_seconds = 5", "timeout_seconds = 120"));
+        string a = env.Capture("segv", 1_700_000_000);
+        env.Uploader("analyze");
+        using (var p = env.Start("deliver"))
+        {
+            var until = DateTime.UtcNow.AddSeconds(90);
+            while (server.Requests.Count < held && DateTime.UtcNow < until) Thread.Sleep(50);
+            Assert.That(server.Requests, Has.Count.EqualTo(held), "the server holds the request");
+            p.Kill();
+            p.WaitForExit();
+        }
+        var m = UploaderEnv.Marker(a);
+        Assert.That(UploaderEnv.State(a), Is.EqualTo("processed"));
+        Assert.That(m.ArchiveUpload, Is.EqualTo(held == 1 ? null : ArchiveUploads.Wanted), "the marker says which stage is done");
+
+        env.Run();
+        Assert.That(UploaderEnv.State(a), Is.EqualTo("submitted"));
+        Assert.That(UploaderEnv.Marker(a).ArchiveUpload, Is.EqualTo(ArchiveUploads.Uploaded));
+        string id = m.ReportId!;
+        var expected = held == 1 ? new[] { id, id, id + ".archive" } : new[] { id, id + ".archive", id + ".archive" };
+        Assert.That(server.Keys, Is.EqualTo(expected));
+        Assert.That(server.Stored.Keys, Is.EquivalentTo(new[] { id, id + ".archive" }), "report and archive stored once each");
+        if (held == 2) Assert.That(server.Requests.Count(q => Multipart.Parse(q).Any(p => p.Name == "crash")), Is.EqualTo(1), "the report went once");
     }
 
     [TestCase("archive = \"always\"", true, "with_report")]

@@ -65,6 +65,7 @@ public class TwoStageUnitTests
                 ("application/json", """{"archive":"yes"}""", "is 'yes', neither"),
                 ("application/json", """{"id":"x"}""", "no \"archive\" member"),
                 ("application/json", new string('[', 100) + new string(']', 100), "not the expected JSON"),
+                ("application/json", "{\"archive\":\"wanted\",\"x\":" + new string('[', 10) + new string(']', 10) + "}", "not the expected JSON"),
             })
             {
                 var ask = Read(type, body);
