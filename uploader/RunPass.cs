@@ -162,39 +162,93 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
 
     private async Task DeliverOneAsync(IReadOnlyList<IDeliveryTarget> targets, ArchiveRef a, SafeDirectory dir, MarkerStore store, CancellationToken ct)
     {
+        string id = a.Marker.ReportId!; // ReadyToDeliver: the marker holds a valid id
+        if (a.AwaitsArchiveUpload) { await UploadArchiveAsync(targets, a, store, id, ct); return; }
         byte[]? bytes = dir.ReadSmall(a.FileName + StateFiles.ReportSuffix, 64 << 20);
         if (bytes is null) { _summary.Failed++; RecordFailure(store, a.Marker, "delivery: the report file cannot be read", null); return; }
         string text = System.Text.Encoding.UTF8.GetString(bytes);
-        string id = a.Marker.ReportId!; // ReadyToDeliver: the marker holds a valid id
         var verdicts = new List<DeliveryVerdict>();
         var details = new List<string>();
         long? retryAfter = null;
         string? deliveredTo = null;
+        DeliveryResult? accepted = null;
         foreach (var target in targets)
         {
             var r = await target.DeliverAsync(a, id, text, ct);
             verdicts.Add(r.Verdict);
             details.Add($"{target.Name}: {r.Detail}");
             if (r.RetryAfterSeconds is long ra) retryAfter = Math.Max(retryAfter ?? 0, ra);
-            if (r.Verdict == DeliveryVerdict.Delivered) { deliveredTo = target.Name; break; }
+            if (r.Verdict == DeliveryVerdict.Delivered) { deliveredTo = target.Name; accepted = r; break; }
         }
         var verdict = DeliveryRules.Combine(verdicts);
-        var next = StateMachine.Next(store.State, verdict);
         string detail = string.Join("; ", details);
         switch (verdict)
         {
             case DeliveryVerdict.Delivered:
-                Move(store, next, a.Marker with { DeliveredTo = deliveredTo, DeliveredAt = Now, NextAttempt = null, LastError = null });
+                var delivered = a.Marker with { DeliveredTo = deliveredTo, DeliveredAt = Now, NextAttempt = null, LastError = null };
                 _summary.Submitted++;
                 log.Information("{Archive}: report {ReportId} delivered ({Detail})", a.Path, id, detail);
+                if (accepted!.Archive is { } ask) { await AfterReportAsync(targets, a, store, id, delivered, ask, ct); break; }
+                if (accepted.ArchiveSent) delivered = delivered with { ArchiveUpload = ArchiveUploads.WithReport, ArchiveUploadedAt = Now };
+                Move(store, StateMachine.Next(store.State, verdict), delivered);
                 break;
             case DeliveryVerdict.Reject:
-                Move(store, next, a.Marker with { LastError = detail, LastAttempt = Now, NextAttempt = null });
+                Move(store, StateMachine.Next(store.State, verdict), a.Marker with { LastError = detail, LastAttempt = Now, NextAttempt = null });
                 _summary.Rejected++;
                 log.Warning("{Archive}: report {ReportId} rejected, kept for inspection ({Detail})", a.Path, id, detail);
                 break;
-            default: // the state stays (next == store.State); the marker records the attempt and its backoff
+            default: // the state stays (processed); the marker records the attempt and its backoff
                 RecordFailure(store, a.Marker, detail, retryAfter);
+                _summary.Failed++;
+                break;
+        }
+    }
+
+    /// <summary>`archive = "on_request"`: the report is delivered; its server's answer says whether the archive is
+    /// wanted. The marker records that before the archive is sent, so a pass killed or failing after this point
+    /// uploads only the archive and never sends the report again.</summary>
+    private async Task AfterReportAsync(IReadOnlyList<IDeliveryTarget> targets, ArchiveRef a, MarkerStore store, string id,
+        MarkerInfo delivered, ArchiveAsk ask, CancellationToken ct)
+    {
+        var (to, upload) = StateMachine.AfterReport(store.State, ask.Wanted);
+        // attempts start again: the archive's own failures get their own backoff from the first step
+        var info = delivered with { ArchiveUpload = upload, ArchiveDetail = ask.Reason, ServerCrashId = ask.ServerCrashId, Attempts = 0 };
+        if (ask.Understood) log.Information("{Archive}: archive {Upload}: {Reason}", a.Path, upload, ask.Reason);
+        else log.Warning("{Archive}: archive {Upload}: {Reason}", a.Path, upload, ask.Reason);
+        if (!store.Move(to, info, out var error))
+        {
+            log.Warning("marker not moved to {State}: {Error}", to, error);
+            return;
+        }
+        if (ask.Wanted) await UploadArchiveAsync(targets, a, store, id, ct);
+    }
+
+    /// <summary>Stage two: the archive alone, to the server that took the report and asked for it (its url from the
+    /// configuration, matched by the marker's delivered_to). That server gone from the configuration, or set to
+    /// archive = "never" since, counts as a refusal: the archive cannot go anywhere else.</summary>
+    private async Task UploadArchiveAsync(IReadOnlyList<IDeliveryTarget> targets, ArchiveRef a, MarkerStore store, string id, CancellationToken ct)
+    {
+        var marker = store.Marker;
+        var server = targets.OfType<IArchiveTarget>().FirstOrDefault(t => t.Name == marker.DeliveredTo);
+        var r = server is null ? new DeliveryResult(DeliveryVerdict.Reject, "no longer a configured server")
+            : !server.TakesArchives ? new DeliveryResult(DeliveryVerdict.Reject, "configured with archive = \"never\" since")
+            : await server.UploadArchiveAsync(a, id, ct);
+        string detail = $"{marker.DeliveredTo}: archive: {r.Detail}";
+        var (to, upload) = StateMachine.AfterArchive(store.State, r.Verdict);
+        switch (r.Verdict)
+        {
+            case DeliveryVerdict.Delivered:
+                Move(store, to, marker with { ArchiveUpload = upload, ArchiveUploadedAt = Now, ArchiveDetail = detail, NextAttempt = null, LastError = null });
+                _summary.ArchivesUploaded++;
+                log.Information("{Archive}: archive of report {ReportId} uploaded on request ({Detail})", a.Path, id, detail);
+                break;
+            case DeliveryVerdict.Reject:
+                Move(store, to, marker with { ArchiveUpload = upload, ArchiveDetail = detail, LastError = detail, LastAttempt = Now, NextAttempt = null });
+                _summary.ArchivesRefused++;
+                log.Warning("{Archive}: archive of report {ReportId} refused; the report stays delivered ({Detail})", a.Path, id, detail);
+                break;
+            default:
+                RecordFailure(store, marker, detail, r.RetryAfterSeconds);
                 _summary.Failed++;
                 break;
         }

@@ -4,6 +4,8 @@ namespace CoreDump.Uploader;
 internal sealed class RunSummary
 {
     public int Processed, Submitted, Failed, Rejected, Waiting, Skipped;
+    /// <summary>Two-stage delivery: archives uploaded on their server's request, and archives it then refused.</summary>
+    public int ArchivesUploaded, ArchivesRefused;
     public bool TimeLimitReached;
     /// <summary>Directories under corepath that could not be read (refused or unreadable).</summary>
     public readonly HashSet<string> Problems = [];
@@ -12,5 +14,7 @@ internal sealed class RunSummary
 
     public string ToString(string verb) =>
         $"uploader {verb}: processed {Processed}, submitted {Submitted}, failed {Failed}, rejected {Rejected}, waiting {Waiting}" +
+        (ArchivesUploaded > 0 ? $", archives uploaded on request {ArchivesUploaded}" : "") +
+        (ArchivesRefused > 0 ? $", archives refused {ArchivesRefused}" : "") +
         (TimeLimitReached ? ", stopped at run_timeout_seconds (the rest waits for the next run)" : "");
 }

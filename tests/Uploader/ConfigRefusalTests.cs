@@ -34,6 +34,12 @@ public class ConfigRefusalTests
     [TestCase("allow_http_hosts = [\"localhost\"]\n[[server]]\nurl = \"http://localhost:1/submit\"\nauth_header = \"Authorization: Bearer x\"",
         "auth_header would travel in clear text")]
     [TestCase("[[server]]\nurl = \"https://crashdb.example.org/a\"\n[[server]]\nurl = \"http://127.0.0.1:1/b\"", "server[1].url http://127.0.0.1:1/b is plain http")]
+    [TestCase("[[server]]\nurl = \"https://crashdb.example.org/a\"\narchive = \"sometimes\"",
+        "server[0].archive must be \"never\", \"always\" or \"on_request\", not 'sometimes'")]
+    [TestCase("[[server]]\nurl = \"https://crashdb.example.org/a\"\narchive = \"on_request\"\nupload_archive = true",
+        "server[0].archive = \"on_request\" contradicts upload_archive = true")]
+    [TestCase("[[server]]\nurl = \"https://crashdb.example.org/a\"\narchive = true", "line 10: archive must be a string (in double quotes), not a boolean")]
+    [TestCase("[[server]]\nurl = \"https://crashdb.example.org/a\"\nupload_archive = \"on_request\"", "line 10: upload_archive must be a boolean (true or false), not a string")]
     public void Refused_with_exit_78_and_the_rule(string toml, string message)
     {
         using var env = new UploaderEnv();

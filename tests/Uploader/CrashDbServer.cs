@@ -7,11 +7,12 @@ namespace CoreDump.Tests.Uploader;
 
 /// <summary>A real HTTP crash database on 127.0.0.1 for the tests: records every request (idempotency key,
 /// the multipart body), honours the key (a duplicate is answered 200 but not stored again) and answers
-/// as the test scripts it: a status, a Retry-After, or a stall.</summary>
+/// as the test scripts it: a status, a Retry-After, a stall, a body (with its Content-Type) and a Location.</summary>
 internal sealed class CrashDbServer : IDisposable
 {
-    public sealed record Request(string? IdempotencyKey, string ContentType, string Body, string? Authorization, int AnsweredStatus);
-    public sealed record Answer(int Status, string? RetryAfter = null, TimeSpan? Stall = null, bool StoreBeforeStall = false);
+    public sealed record Request(string? IdempotencyKey, string ContentType, string Body, string? Authorization, int AnsweredStatus, byte[] RawBody);
+    public sealed record Answer(int Status, string? RetryAfter = null, TimeSpan? Stall = null, bool StoreBeforeStall = false,
+        string? Body = null, string? BodyType = "application/json", string? Location = null);
 
     private readonly HttpListener _listener = new();
     private readonly ConcurrentQueue<Answer> _script = new();
@@ -65,11 +66,12 @@ internal sealed class CrashDbServer : IDisposable
     {
         try
         {
-            string body;
-            using (var r = new StreamReader(ctx.Request.InputStream, Encoding.UTF8)) body = await r.ReadToEndAsync();
+            var raw = new MemoryStream();
+            await ctx.Request.InputStream.CopyToAsync(raw);
+            string body = Encoding.UTF8.GetString(raw.ToArray());
             var answer = _script.TryDequeue(out var a) ? a : Default;
             string? key = ctx.Request.Headers["Idempotency-Key"];
-            var request = new Request(key, ctx.Request.ContentType ?? "", body, ctx.Request.Headers["Authorization"], answer.Status);
+            var request = new Request(key, ctx.Request.ContentType ?? "", body, ctx.Request.Headers["Authorization"], answer.Status, raw.ToArray());
             Requests.Enqueue(request);
             bool ok = answer.Status is >= 200 and < 300;
             if (ok && answer.StoreBeforeStall) Store(key, body);
@@ -78,6 +80,14 @@ internal sealed class CrashDbServer : IDisposable
             if (ok && !answer.StoreBeforeStall) Store(key, body);
             ctx.Response.StatusCode = answer.Status;
             if (answer.RetryAfter is { } ra) ctx.Response.AddHeader("Retry-After", ra);
+            if (answer.Location is { } location) ctx.Response.AddHeader("Location", location);
+            if (answer.Body is { } answerBody)
+            {
+                if (answer.BodyType is { } type) ctx.Response.ContentType = type;
+                byte[] bytes = Encoding.UTF8.GetBytes(answerBody);
+                ctx.Response.ContentLength64 = bytes.Length;
+                await ctx.Response.OutputStream.WriteAsync(bytes);
+            }
             ctx.Response.Close();
         }
         catch (Exception) { try { ctx.Response.Abort(); } catch (Exception) { } }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using CoreDump.Uploader.Markers;
 
 namespace CoreDump.Uploader.Commands;
 
@@ -27,6 +28,10 @@ internal static class InfoCommand
               .Append("next-attempt: ").Append(e.NextAttempt is long n ? UnixTime.Format(n, "u") : "-").Append('\n')
               .Append("last-error: ").Append(e.LastError ?? "-").Append('\n')
               .Append("delivered-to: ").Append(a.Marker.DeliveredTo ?? "-").Append('\n');
+            if (ArchiveUploads.Describe(a.Marker) is { } upload)
+                sb.Append("archive-upload: ").Append(a.Marker.ArchiveUpload).Append(" (").Append(upload).Append(")\n")
+                  .Append("archive-detail: ").Append(a.Marker.ArchiveDetail ?? "-").Append('\n')
+                  .Append("server-crash-id: ").Append(a.Marker.ServerCrashId ?? "-").Append('\n');
             Console.Write(sb.ToString());
             if (a.HasReport && File.Exists(a.ReportPath)) Console.Write("\n" + File.ReadAllText(a.ReportPath));
             else Console.WriteLine("report: (none yet)");

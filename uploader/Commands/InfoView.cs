@@ -11,6 +11,9 @@ internal sealed record InfoView : ListEntry
     public long? LastAttempt { get; init; }
     public string? DeliveredTo { get; init; }
     public long? DeliveredAt { get; init; }
+    public string? ArchiveDetail { get; init; }
+    public long? ArchiveUploadedAt { get; init; }
+    public string? ServerCrashId { get; init; }
     public string? Report { get; init; }
 
     private InfoView(ListEntry row) : base(row) { }
@@ -18,6 +21,7 @@ internal sealed record InfoView : ListEntry
     public static InfoView Of(ArchiveRef a, string? report) => new(a.ToListEntry())
     {
         HasMarker = a.HasMarker, DropRecord = a.Name.Drop, LastAttempt = a.Marker.LastAttempt,
-        DeliveredTo = a.Marker.DeliveredTo, DeliveredAt = a.Marker.DeliveredAt, Report = report,
+        DeliveredTo = a.Marker.DeliveredTo, DeliveredAt = a.Marker.DeliveredAt, ArchiveDetail = a.Marker.ArchiveDetail,
+        ArchiveUploadedAt = a.Marker.ArchiveUploadedAt, ServerCrashId = a.Marker.ServerCrashId, Report = report,
     };
 }

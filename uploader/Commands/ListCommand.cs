@@ -41,6 +41,15 @@ internal static class ListCommand
         foreach (var e in rows)
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture, Format,
                 UnixTime.Format(e.Time, "yyyy-MM-dd HH:mm:ss"),
-                e.Daemon, e.Slot, e.SignalName ?? "-", e.Size, e.State, e.Signature ?? "-"));
+                e.Daemon, e.Slot, e.SignalName ?? "-", e.Size, e.State, e.Signature ?? "-") + ArchiveNote(e.ArchiveUpload));
     }
+
+    /// <summary>Two-stage delivery: an archive the server asked for and did not get yet, or refused, is named
+    /// after the signature (the report itself is delivered).</summary>
+    private static string ArchiveNote(string? upload) => upload switch
+    {
+        ArchiveUploads.Wanted => "  (report delivered; archive requested, not uploaded yet)",
+        ArchiveUploads.Refused => "  (archive refused by the server)",
+        _ => "",
+    };
 }

@@ -62,6 +62,8 @@ internal static class StatusCommand
         Line("rejected:", h.Rejected.ToString(CultureInfo.InvariantCulture));
         Line("waiting:", $"{h.Waiting} ({h.Failed} failed at least once)");
         Line("oldest waiting:", h.OldestWaitingTime is long t ? $"{UnixTime.Format(t, "yyyy-MM-dd HH:mm:ss")} UTC ({h.OldestWaitingAgeSeconds} s ago)" : "-");
+        Line("archives sent:", $"uploaded on request {h.ArchiveUploads.GetValueOrDefault("uploaded")}, not requested {h.ArchiveUploads.GetValueOrDefault("not_requested")}, " +
+            $"requested and waiting {h.ArchiveUploads.GetValueOrDefault("wanted")}, refused {h.ArchiveUploads.GetValueOrDefault("refused")}, with the report {h.ArchiveUploads.GetValueOrDefault("with_report")}");
         Line("archive bytes:", h.ArchiveBytes.ToString(CultureInfo.InvariantCulture));
         Line("outbox:", $"{h.OutboxReports} report(s), {h.OutboxBytes} bytes");
         return sb.ToString();

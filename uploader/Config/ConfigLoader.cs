@@ -1,4 +1,5 @@
 using CoreDump.Uploader.Analysis;
+using CoreDump.Uploader.Delivery;
 using Tomlyn;
 
 namespace CoreDump.Uploader.Config;
@@ -29,7 +30,7 @@ internal static class ConfigLoader
     {
         UploaderConfig cfg;
         try { cfg = TomlSerializer.Deserialize(text, UploaderTomlContext.Default.UploaderConfig) ?? new UploaderConfig(); }
-        catch (TomlException e) { throw Bad(path, e.Message.Split('\n')[0]); }
+        catch (TomlException e) { throw Bad(path, TomlTypeError.Describe(e.Message.Split('\n')[0], text)); }
         var warnings = cfg.UnknownKeys().Select(k => new ConfigWarning(ConfigWarningKind.UnknownKey, k, $"{path}: unknown key '{k}' ignored")).ToList();
         return new LoadedConfig(Validate(cfg, path), warnings);
     }
@@ -70,6 +71,7 @@ internal static class ConfigLoader
             Need(s.TimeoutSeconds is > 0 and <= 3600, $"server[{i}].timeout_seconds must be 1..3600");
             Need(s.AuthHeader is null || s.AuthHeader.IndexOf(':') > 0, $"server[{i}].auth_header must look like 'Name: value'");
             Refuse(ConfigRules.HttpRefusal(i, u!, s.AuthHeader is not null, c.AllowHttpHosts));
+            if (ArchiveModes.Resolve(s.Archive, s.UploadArchive, out var archiveRefusal) is null) Refuse($"server[{i}].{archiveRefusal}");
         }
         return c;
     }

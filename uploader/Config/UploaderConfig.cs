@@ -69,7 +69,10 @@ internal sealed class ServerConfig
     /// <summary>"Name: value", e.g. "Authorization: Bearer abc".</summary>
     public string? AuthHeader { get; set; }
     public int TimeoutSeconds { get; set; } = 30;
-    public bool UploadArchive { get; set; }
+    /// <summary>The older form of <see cref="Archive"/>: true = "always", false = "never".</summary>
+    public bool? UploadArchive { get; set; }
+    /// <summary>"never" | "always" | "on_request" (Delivery.ArchiveModes); unset = upload_archive, else "never".</summary>
+    public string? Archive { get; set; }
     [TomlExtensionData] public Dictionary<string, object?>? Extra { get; set; }
 }
 

@@ -20,7 +20,7 @@ internal static class HealthCollector
             if (a.Name.Drop)
                 try { reason = ArchiveMembers.Read(a.Path).Metadata.DropReason ?? "unknown"; }
                 catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException) { reason = "unreadable"; }
-            inputs.Add(new HealthInput(a.Name.Drop, item.State, a.Marker.Attempts, a.Name.UnixTime, item.Bytes, reason));
+            inputs.Add(new HealthInput(a.Name.Drop, item.State, a.Marker.Attempts, a.Name.UnixTime, item.Bytes, reason, a.Marker.ArchiveUpload));
         }
         var (outboxReports, outboxBytes) = Outbox(config.Outbox);
         return HealthCounters.From(inputs, Suppressed(config.Corepath), outboxReports, outboxBytes, problems, now);

@@ -1,7 +1,7 @@
 namespace CoreDump.Uploader.Health;
 
 /// <summary>One archive as the health counters see it.</summary>
-internal sealed record HealthInput(bool Drop, string State, int Attempts, long Time, long Bytes, string? DropReason = null);
+internal sealed record HealthInput(bool Drop, string State, int Attempts, long Time, long Bytes, string? DropReason = null, string? ArchiveUpload = null);
 
 /// <summary>`status`: what is on disk now (gauges, not totals since boot): archives by kind and state, drop
 /// records by reason, crashes the crash-loop limit suppressed in each daemon's current window, reports
@@ -12,6 +12,8 @@ internal sealed record HealthCounters
     /// <summary>The drop reasons cdm writes (docs/archive-layout.md); always shown, 0 when absent.</summary>
     public static readonly string[] KnownDropReasons = ["excluded", "rlimit_core", "not_dumpable", "rate_limited", "disk_guard", "error"];
     public static readonly string[] States = ["pending", "processed", "submitted", "rejected"];
+    /// <summary>The markers' archive_upload values (Markers.ArchiveUploads); always shown, 0 when absent.</summary>
+    public static readonly string[] ArchiveUploadValues = ["with_report", "wanted", "uploaded", "not_requested", "refused"];
 
     public long GeneratedAt { get; init; }
     /// <summary>Core archives kept under corepath (any state).</summary>
@@ -34,6 +36,9 @@ internal sealed record HealthCounters
     public long? OldestWaitingAgeSeconds { get; init; }
     /// <summary>Bytes of archives with their reports and markers.</summary>
     public long ArchiveBytes { get; init; }
+    /// <summary>Archives by what became of the archive itself (archive_upload; two-stage delivery: uploaded on
+    /// request, not requested, requested and waiting, refused).</summary>
+    public SortedDictionary<string, int> ArchiveUploads { get; init; } = new(StringComparer.Ordinal);
     public int OutboxReports { get; init; }
     public long OutboxBytes { get; init; }
     /// <summary>Directories that could not be read (each named on stderr).</summary>
@@ -53,6 +58,8 @@ internal sealed record HealthCounters
         var reasons = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var r in KnownDropReasons) reasons[r] = 0;
         foreach (var a in all.Where(a => a.Drop)) reasons[ReasonLabel(a.DropReason)] = reasons.GetValueOrDefault(ReasonLabel(a.DropReason)) + 1;
+        var uploads = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var u in ArchiveUploadValues) uploads[u] = all.Count(a => a.ArchiveUpload == u);
         long? oldest = waiting.Count > 0 ? waiting.Min(a => a.Time) : null;
         return new HealthCounters
         {
@@ -61,7 +68,7 @@ internal sealed record HealthCounters
             Delivered = all.Count(a => a.State == "submitted"), Rejected = all.Count(a => a.State == "rejected"),
             Waiting = waiting.Count, Failed = waiting.Count(a => a.Attempts > 0),
             OldestWaitingTime = oldest, OldestWaitingAgeSeconds = oldest is long o ? Math.Max(0, now - o) : null,
-            ArchiveBytes = all.Sum(a => a.Bytes), OutboxReports = outboxReports, OutboxBytes = outboxBytes, Problems = problems,
+            ArchiveBytes = all.Sum(a => a.Bytes), ArchiveUploads = uploads, OutboxReports = outboxReports, OutboxBytes = outboxBytes, Problems = problems,
         };
     }
 

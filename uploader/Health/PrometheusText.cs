@@ -34,6 +34,8 @@ internal static class PrometheusText
         One("cdm_reports_waiting", "Archives not delivered yet (pending or processed).", h.Waiting);
         One("cdm_reports_failed", "Waiting archives whose last analysis or delivery attempt failed.", h.Failed);
         One("cdm_oldest_waiting_crash_timestamp_seconds", "Crash time of the oldest archive not delivered yet (0: none).", h.OldestWaitingTime ?? 0);
+        Metric("cdm_archive_uploads", "Archives by what became of the archive itself: sent with its report, requested by the crash database and waiting, uploaded on request, not requested, refused.",
+            h.ArchiveUploads.Select(kv => ($"status=\"{Escape(kv.Key)}\"", (long)kv.Value)));
         One("cdm_archive_bytes", "Bytes of archives with their reports and markers under corepath.", h.ArchiveBytes);
         One("cdm_outbox_reports", "Reports in the outbox.", h.OutboxReports);
         One("cdm_outbox_bytes", "Bytes of reports in the outbox.", h.OutboxBytes);

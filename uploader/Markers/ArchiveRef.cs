@@ -16,8 +16,12 @@ internal sealed record ArchiveRef(string CorePath, ArchiveName Name, ArchiveStat
     public string MarkerPath => StateFiles.Marker(Path, State);
 
     /// <summary>Delivery needs the report file and its id in the marker (the marker, not the report text, is
-    /// the record of the id; it names the outbox file and is the Idempotency-Key).</summary>
-    public bool ReadyToDeliver => State == ArchiveState.Processed && HasReport && ReportId.LooksValid(Marker.ReportId);
+    /// the record of the id; it names the outbox file and is the Idempotency-Key). An archive whose report is
+    /// delivered and whose server asked for it needs only the id: the report is never sent again.</summary>
+    public bool ReadyToDeliver => State == ArchiveState.Processed && ReportId.LooksValid(Marker.ReportId) && (HasReport || AwaitsArchiveUpload);
+
+    /// <summary>The report is delivered; the archive itself is still to be uploaded to the server that asked for it.</summary>
+    public bool AwaitsArchiveUpload => State == ArchiveState.Processed && ArchiveUploads.IsAwaited(Marker);
 
     /// <summary>A pending archive needs its report; so does a processed one that is not ready to deliver: its
     /// report file is gone, or its marker lost the id (a damaged marker reads as empty).</summary>
@@ -28,6 +32,6 @@ internal sealed record ArchiveRef(string CorePath, ArchiveName Name, ArchiveStat
         Archive = FileName, Path = Path, Daemon = Daemon, Slot = Name.Slot, Time = Name.UnixTime, State = ArchiveStates.Name(State),
         Size = Size, Signal = Marker.Signal, SignalName = SignalNames.Name(Marker.Signal), Signature = Marker.Signature,
         ReportId = Marker.ReportId, Attempts = Marker.Attempts, NextAttempt = Marker.NextAttempt, LastError = Marker.LastError,
-        HasReport = HasReport,
+        HasReport = HasReport, ArchiveUpload = Marker.ArchiveUpload,
     };
 }

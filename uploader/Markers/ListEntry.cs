@@ -18,4 +18,6 @@ internal record ListEntry
     public long? NextAttempt { get; init; }
     public string? LastError { get; init; }
     public bool HasReport { get; init; }
+    /// <summary>The marker's archive_upload (two-stage delivery), or null.</summary>
+    public string? ArchiveUpload { get; init; }
 }

@@ -18,6 +18,13 @@ internal sealed record MarkerInfo
     public string? LastError { get; init; }
     public string? DeliveredTo { get; init; }
     public long? DeliveredAt { get; init; }
+    /// <summary>What became of the archive itself (<see cref="ArchiveUploads"/>); null when it never goes on its own.</summary>
+    public string? ArchiveUpload { get; init; }
+    /// <summary>Why the archive was or was not sent (the server's answer, a refusal), one bounded line.</summary>
+    public string? ArchiveDetail { get; init; }
+    public long? ArchiveUploadedAt { get; init; }
+    /// <summary>The crash database's own id for the report, when its answer named one.</summary>
+    public string? ServerCrashId { get; init; }
 
     public static MarkerInfo Parse(ReadOnlySpan<byte> json)
     {
