@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace CoreDump.Tests.Uploader;
@@ -8,18 +7,14 @@ namespace CoreDump.Tests.Uploader;
 /// <summary>A real HTTP crash database on 127.0.0.1 for the tests: records every request (idempotency key,
 /// the multipart body), honours the key (a duplicate is answered 200 but not stored again) and answers
 /// as the test scripts it: a status, a Retry-After, a stall, a body (with its Content-Type) and a Location.</summary>
-internal sealed class CrashDbServer : IDisposable
+internal sealed class CrashDbServer : LoopbackHttpServer
 {
     public sealed record Request(string? IdempotencyKey, string ContentType, string Body, string? Authorization, int AnsweredStatus, byte[] RawBody);
     public sealed record Answer(int Status, string? RetryAfter = null, TimeSpan? Stall = null, bool StoreBeforeStall = false,
         string? Body = null, string? BodyType = "application/json", string? Location = null);
 
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentQueue<Answer> _script = new();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
 
-    public int Port { get; }
     public string Url => $"http://127.0.0.1:{Port}/crash";
     public ConcurrentQueue<Request> Requests { get; } = new();
     /// <summary>Reports stored, in arrival order, once per idempotency key.</summary>
@@ -29,68 +24,36 @@ internal sealed class CrashDbServer : IDisposable
     public Answer Default { get; set; } = new(200);
     public TaskCompletionSource<Request> FirstRequest { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public CrashDbServer()
-    {
-        Port = FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(AcceptLoop);
-    }
-
     public void Then(params Answer[] answers) { foreach (var a in answers) _script.Enqueue(a); }
 
     /// <summary>Drops the answers still scripted: from now on every request gets <see cref="Default"/>.</summary>
     public void ClearScript() { while (_script.TryDequeue(out _)) { } }
 
-    public static int FreePort()
+    protected override async Task Handle(HttpListenerContext ctx)
     {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
-    private async Task AcceptLoop()
-    {
-        while (!_stop.IsCancellationRequested)
+        var raw = new MemoryStream();
+        await ctx.Request.InputStream.CopyToAsync(raw);
+        string body = Encoding.UTF8.GetString(raw.ToArray());
+        var answer = _script.TryDequeue(out var a) ? a : Default;
+        string? key = ctx.Request.Headers["Idempotency-Key"];
+        var request = new Request(key, ctx.Request.ContentType ?? "", body, ctx.Request.Headers["Authorization"], answer.Status, raw.ToArray());
+        Requests.Enqueue(request);
+        bool ok = answer.Status is >= 200 and < 300;
+        if (ok && answer.StoreBeforeStall) Store(key, body);
+        FirstRequest.TrySetResult(request);
+        if (answer.Stall is TimeSpan stall) await Task.Delay(stall, Stop.Token);
+        if (ok && !answer.StoreBeforeStall) Store(key, body);
+        ctx.Response.StatusCode = answer.Status;
+        if (answer.RetryAfter is { } ra) ctx.Response.AddHeader("Retry-After", ra);
+        if (answer.Location is { } location) ctx.Response.AddHeader("Location", location);
+        if (answer.Body is { } answerBody)
         {
-            HttpListenerContext ctx;
-            try { ctx = await _listener.GetContextAsync(); }
-            catch (Exception) { return; }
-            _ = Task.Run(() => Handle(ctx));
+            if (answer.BodyType is { } type) ctx.Response.ContentType = type;
+            byte[] bytes = Encoding.UTF8.GetBytes(answerBody);
+            ctx.Response.ContentLength64 = bytes.Length;
+            await ctx.Response.OutputStream.WriteAsync(bytes);
         }
-    }
-
-    private async Task Handle(HttpListenerContext ctx)
-    {
-        try
-        {
-            var raw = new MemoryStream();
-            await ctx.Request.InputStream.CopyToAsync(raw);
-            string body = Encoding.UTF8.GetString(raw.ToArray());
-            var answer = _script.TryDequeue(out var a) ? a : Default;
-            string? key = ctx.Request.Headers["Idempotency-Key"];
-            var request = new Request(key, ctx.Request.ContentType ?? "", body, ctx.Request.Headers["Authorization"], answer.Status, raw.ToArray());
-            Requests.Enqueue(request);
-            bool ok = answer.Status is >= 200 and < 300;
-            if (ok && answer.StoreBeforeStall) Store(key, body);
-            FirstRequest.TrySetResult(request);
-            if (answer.Stall is TimeSpan stall) await Task.Delay(stall, _stop.Token);
-            if (ok && !answer.StoreBeforeStall) Store(key, body);
-            ctx.Response.StatusCode = answer.Status;
-            if (answer.RetryAfter is { } ra) ctx.Response.AddHeader("Retry-After", ra);
-            if (answer.Location is { } location) ctx.Response.AddHeader("Location", location);
-            if (answer.Body is { } answerBody)
-            {
-                if (answer.BodyType is { } type) ctx.Response.ContentType = type;
-                byte[] bytes = Encoding.UTF8.GetBytes(answerBody);
-                ctx.Response.ContentLength64 = bytes.Length;
-                await ctx.Response.OutputStream.WriteAsync(bytes);
-            }
-            ctx.Response.Close();
-        }
-        catch (Exception) { try { ctx.Response.Abort(); } catch (Exception) { } }
+        ctx.Response.Close();
     }
 
     private void Store(string? key, string body)
@@ -101,11 +64,4 @@ internal sealed class CrashDbServer : IDisposable
     }
 
     public List<string?> Keys => Requests.Select(r => r.IdempotencyKey).ToList();
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        try { _listener.Stop(); _listener.Close(); } catch (Exception) { }
-        try { _loop.Wait(2000); } catch (Exception) { }
-    }
 }

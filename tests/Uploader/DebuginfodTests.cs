@@ -135,7 +135,7 @@ public class DebuginfodTests
     public void An_unreachable_server_costs_the_report_nothing_but_a_warning()
     {
         var program = new StrippedProgram();
-        int closed = CrashDbServer.FreePort();
+        int closed = LoopbackHttpServer.FreePort();
         using var env = new UploaderEnv(Debuginfod($"http://127.0.0.1:{closed}", "debuginfod_timeout_seconds = 20"));
         string archive = program.Crash(env, 1_700_000_000);
         var clock = System.Diagnostics.Stopwatch.StartNew();

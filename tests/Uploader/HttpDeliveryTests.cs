@@ -73,7 +73,7 @@ public class HttpDeliveryTests
     {
         using var server = new CrashDbServer();
         server.Then(new Answer(200, Stall: TimeSpan.FromSeconds(30)));
-        string refused = $"http://127.0.0.1:{CrashDbServer.FreePort()}/crash";
+        string refused = $"http://127.0.0.1:{LoopbackHttpServer.FreePort()}/crash";
         using var env = new UploaderEnv(UploaderEnv.Server(server.Url, timeoutSeconds: 1));
         string a = env.Capture("segv", 1_700_000_000);
         env.Run();
