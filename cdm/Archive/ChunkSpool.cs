@@ -14,6 +14,10 @@ internal sealed class ChunkSpool(SafeFileHandle file, long budget) : IDisposable
 {
     private long _end, _reserved;
 
+    /// <summary>Asked before the spool grows, with its size after the chunk (the disk guard's live check:
+    /// <see cref="DiskGuard.MaySpool"/>); null: the budget alone decides.</summary>
+    public Func<long, bool>? MayGrow { get; set; }
+
     /// <summary>Opens the spool in <paramref name="dir"/>, or null when the filesystem has no unnamed files
     /// (the capture then goes on without one, as before).</summary>
     public static ChunkSpool? Open(SafeHandle dir, long budget)
@@ -31,7 +35,7 @@ internal sealed class ChunkSpool(SafeFileHandle file, long budget) : IDisposable
     /// <summary>Claims room for <paramref name="length"/> more bytes; false when the budget would be exceeded.</summary>
     public bool TryReserve(int length)
     {
-        if (_reserved + length > budget) return false;
+        if (_reserved + length > budget || MayGrow?.Invoke(_reserved + length) == false) return false;
         _reserved += length;
         return true;
     }

@@ -22,6 +22,8 @@ internal sealed class DiskGuard
     private readonly long _replaced;
     private long _usage;
     private bool _usageExact;
+    // from the last check (-1: not measured): what MaySpool judges by
+    private long _lastAvailable = -1, _lastKeep;
 
     public DiskGuard(CoreFileConfig config, SafeDirectory corepath, SafeFileHandle temp, long usage, bool usageExact = true, long replaced = 0)
     {
@@ -61,8 +63,19 @@ internal sealed class DiskGuard
     /// flight, the one being filled, and one check interval of input (stored chunks grow by under 0.1%).</summary>
     public const long InFlightBound = (ChunkedGzipWriter.MaxInFlight + 2L) * ChunkedGzipWriter.DefaultChunkSize + GuardedInput.Interval;
 
-    /// <summary>The capture's spool, if any: what it holds may still become archive bytes.</summary>
-    public ChunkSpool? Spool { get; set; }
+    /// <summary>The capture's spool, if any: what it holds may still become archive bytes, and it grows only
+    /// while <see cref="MaySpool"/> agrees.</summary>
+    public ChunkSpool? Spool
+    {
+        get => _spool;
+        set { _spool = value; if (value is not null) value.MayGrow = MaySpool; }
+    }
+
+    private ChunkSpool? _spool;
+
+    /// <summary><see cref="DiskGuardPolicy.MaySpool"/> on the free space measured by the last check.</summary>
+    public bool MaySpool(long spoolBytesAfter) =>
+        _lastAvailable < 0 || DiskGuardPolicy.MaySpool(_lastAvailable, _lastKeep, spoolBytesAfter);
 
     /// <summary>What <see cref="DiskGuardPolicy.SpoolBudget"/> allows this capture now (0 when the filesystem
     /// cannot be measured).</summary>
@@ -83,6 +96,7 @@ internal sealed class DiskGuard
         try { vfs = Posix.FstatVfs(_corepath.Handle, _corepath.Path); }
         catch (PosixException) { return; } // nothing to measure by: the capture goes on unguarded, as with no limits set
         long fsSize = vfs.TotalBytes, available = vfs.AvailableBytes;
+        (_lastAvailable, _lastKeep) = (available, _config.KeepFree.ResolveBytes(fsSize));
         long written;
         try { written = Posix.Fstat(_temp).Blocks * Posix.S_BLKSIZE; }
         catch (PosixException) { written = 0; } // counted as nothing written yet: the free space still reflects it

@@ -13,6 +13,13 @@ internal static class DiskGuardPolicy
     /// eighth of the machine's memory (the spool lives in the page cache and must not push other data out),
     /// and a quarter of the free space above keepfree (the spool's bytes also count as pending archive bytes for
     /// the guard, so it can never be why a capture is refused). 0: no spool, the reader waits as before.</summary>
+    /// <summary>Whether a spool may grow to <paramref name="spoolBytesAfter"/>, judged on the free space measured
+    /// last (which already lacks what every capture has spooled so far): only while the space above keepfree
+    /// is at least four times that. Concurrent captures each spooling then never take the space the guard needs
+    /// to admit their archives, nor most of what is left.</summary>
+    public static bool MaySpool(long fsAvailable, long keepBytes, long spoolBytesAfter) =>
+        fsAvailable - keepBytes >= 4 * spoolBytesAfter;
+
     public static long SpoolBudget(CoreFileConfig config, long fsSize, long fsAvailable, long memoryBytes)
     {
         long above = fsAvailable - config.KeepFree.ResolveBytes(fsSize);

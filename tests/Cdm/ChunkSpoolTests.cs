@@ -113,6 +113,44 @@ public sealed class ChunkSpoolTests
         Assert.That(Directory.GetFiles(dir).Select(Path.GetFileName).Where(n => !n!.Contains(".core.tar.gz") && n != ".ratelimit"), Is.Empty, "no spool file left");
     }
 
+    [Test]
+    public void TheLiveCheckStopsTheSpoolBeforeTheBudget()
+    {
+        // the disk guard's live answer (MayGrow) stops the spool at 4 chunks although the budget allows 1 GiB
+        string gz = Path.Combine(_dir, "live.gz");
+        var data = ChunkedGzipChunkTests.Make(8L << 20, ChunkedGzipChunkTests.Content.Text, 16 * 1024);
+        var asked = new List<long>();
+        using (var dir = OpenDir())
+        using (var spool = ChunkSpool.Open(dir, 1L << 30)!)
+        using (var h = File.OpenHandle(gz, FileMode.CreateNew, FileAccess.ReadWrite))
+        {
+            spool.MayGrow = after => { asked.Add(after); return after <= 4 * 16 * 1024; };
+            using (var w = new ChunkedGzipWriter(h, 0, CompressionSetting.Fixed(9), chunkSize: 16 * 1024, spool: spool))
+            {
+                w.Write(data);
+                w.Drain();
+            }
+            Assert.That(spool.BytesSpooled, Is.LessThanOrEqualTo(4 * 16 * 1024));
+            Assert.That(asked, Is.Not.Empty, "the writer asked before growing the spool");
+        }
+        var d = Proc.Sh("gzip -dc \"$1\" | cmp - \"$2\"", null, 120_000, gz, WriteRaw(data));
+        Assert.That(d.ExitCode, Is.EqualTo(0), d.Stdout + d.Stderr);
+    }
+
+    private string WriteRaw(byte[] data)
+    {
+        string raw = Path.Combine(_dir, "expected.raw");
+        File.WriteAllBytes(raw, data);
+        return raw;
+    }
+
+    [TestCase(10L << 30, 1L << 30, 2L << 30, true)]    // 9 GiB above keepfree, 2 GiB spooled after: 8 <= 9
+    [TestCase(10L << 30, 1L << 30, 3L << 30, false)]   // 12 > 9
+    [TestCase(1L << 30, 1L << 30, 1, false)]           // at keepfree: not one byte
+    [TestCase(1L << 29, 1L << 30, 1, false)]           // below keepfree
+    public void SpoolGrowsOnlyWithFourTimesItsSizeAboveKeepfree(long available, long keep, long after, bool expected) =>
+        Assert.That(DiskGuardPolicy.MaySpool(available, keep, after), Is.EqualTo(expected));
+
     [TestCase(100L << 30, 50L << 30, "1G", 64L << 30, 1L << 30)] // plenty: the 1 GiB cap
     [TestCase(100L << 30, 50L << 30, "1G", 4L << 30, 512L << 20)] // a 4 GiB machine: an eighth of its memory
     [TestCase(100L << 30, 2L << 30, "1G", 64L << 30, 256L << 20)] // 1 GiB above keepfree: a quarter of it
