@@ -183,6 +183,22 @@ locked_case() { # ID COUNT NAME
   wait_capture "$1"
 }
 
+# A big core that is slow to compress (compression=9, 24 MiB of text-like heap): cdm must release the crashed
+# process when the core is read and compress after. Guest times: start, crasher reaped, cdm gone.
+spool_case() { # ID NAME
+  local pid t0 t1
+  conf_set compression=9
+  t0=$(uptime_s)
+  "$CRASHER" -M 24 segv "$2" &
+  pid=$!
+  wait $pid
+  echo "$1 1 $pid $?" >>$R/pids
+  t1=$(uptime_s)
+  wait_capture "$1"
+  echo "$t0 $t1 $(uptime_s)" >$R/spool.times
+  conf_restore
+}
+
 run_case() { # ID MODE COUNT NAME-FORMAT
   local name n
   name=$(printf '%b' "$4"; echo x)
@@ -200,6 +216,7 @@ run_case() { # ID MODE COUNT NAME-FORMAT
     worker) crash_one "$1" 1 worker "$name" ;;
     rlimit0) crash_cmd "$1" 1 "$CRASHER" -r 0 segv "$name" ;;
     rlimcut) crash_cmd "$1" 1 "$CRASHER" -r 65536 segv "$name" ;;
+    spool) spool_case "$1" "$name" ;;
     xname) conf_add "exclude=name:$name"; crash_one "$1" 1 segv "$name"; conf_restore ;;
     xexe) conf_add "exclude=exe:/opt/e2e-excluded/*"; crash_cmd "$1" 1 /opt/e2e-excluded/crasher segv "$name"; conf_restore ;;
     xuid) conf_add "exclude=uid:4242"; crash_cmd "$1" 1 "$CRASHER" -U 4242 segv "$name"; conf_restore ;;

@@ -204,6 +204,31 @@ verify_worker() { # ID SIGNAL COUNT FUNCTION FORMAT
 verify_rlimit0() { verify_drop "$1 (RLIMIT_CORE=0)" "$(ident_dir "$5" 0 "$CRASHER")" "$(recorded_pid "$1" 1)" "$2" rlimit_core; }
 
 # RLIMIT_CORE=64 KiB: the core is cut there and flagged, not dropped.
+# The crashed process is released when its core is read: cdm set chunks aside (spooled=), closed stdin long
+# before it finished, the guest saw the crasher reaped before cdm was gone, and the archive is whole.
+verify_spool() { # ID SIGNAL COUNT FUNCTION FORMAT
+  local dir a line spooled held ms t0 t1 t2 w core
+  dir=$(ident_dir "$5" 0 "$CRASHER")
+  a=$(ls "$X/var/core/$dir"/"$dir".1.*.core.tar.gz 2>/dev/null | head -n 1)
+  check "$1 (24 MiB core, compression=9): an archive in var/core/$dir" test -n "$a"
+  [ -n "$a" ] || return
+  line=$(grep -a "capture daemon=$dir " "$X/var/log/cdm.log" | tail -n 1)
+  spooled=$(grep -o ' spooled=[0-9]*' <<<"$line" | cut -d= -f2)
+  held=$(grep -o ' held_ms=[0-9]*' <<<"$line" | cut -d= -f2)
+  ms=$(grep -o ' ms=[0-9]*' <<<"$line" | cut -d= -f2)
+  check "$1: cdm set chunks aside and released the process first (spooled=${spooled:-none}, held_ms=${held:-?} of ms=${ms:-?})" \
+    awk -v s="${spooled:-0}" -v h="${held:--1}" -v m="${ms:-0}" 'BEGIN { exit !(s > 0 && h >= 0 && h * 2 < m) }'
+  read -r t0 t1 t2 <"$X/e2e-results/spool.times"
+  check "$1: the guest saw the crasher reaped ($t0 → $t1 s) well before cdm was done ($t2 s)" \
+    awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { exit !((b - a) * 2 < (c - a)) }'
+  w=$(mktemp -d)
+  tar -xzf "$a" -C "$w" 2>/dev/null
+  core=$(ls "$w"/*.core 2>/dev/null | head -n 1)
+  check "$1: gzip -t, and the core is a whole ELF core of more than 24 MiB ($(stat -c %s "$core" 2>/dev/null) bytes)" \
+    eval "gzip -t '$a' && [ -n '$core' ] && [ \$(stat -c %s '$core') -gt 25165824 ] && readelf -h '$core' | grep -q CORE && [ \"\$(readelf -n '$core' 2>/dev/null | grep -c NT_PRSTATUS)\" -ge 1 ]"
+  rm -rf "$w"
+}
+
 verify_rlimcut() { # ID SIGNAL COUNT FUNCTION FORMAT
   local dir a w core
   dir=$(ident_dir "$5" 0 "$CRASHER")

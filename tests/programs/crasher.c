@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 volatile int sink;
+char *volatile ballast; /* -M: heap kept reachable so the core holds it */
 
 __attribute__((noinline)) void crash_null_write(int *p) { *p = 42; }
 __attribute__((noinline)) void crash_in_parser(const char *s) { volatile int *q = (int *)(long)(strlen(s) - 5); *q = 1; }
@@ -111,12 +112,20 @@ int main(int argc, char **argv)
 {
     int opt;
     long drop_in_place = -1, drop_and_exec = -1;
-    while ((opt = getopt(argc, argv, "+r:U:u:")) != -1) {
+    while ((opt = getopt(argc, argv, "+r:U:u:M:")) != -1) {
         if (opt == 'r') {
             struct rlimit rl = { (rlim_t)atoll(optarg), (rlim_t)atoll(optarg) };
             if (setrlimit(RLIMIT_CORE, &rl) != 0) { perror("setrlimit"); return 2; }
         } else if (opt == 'U') drop_and_exec = atol(optarg);
         else if (opt == 'u') drop_in_place = atol(optarg);
+        else if (opt == 'M') { /* MiB of text-like heap: slow to compress at high levels, quick to read */
+            size_t n = (size_t)atol(optarg) << 20;
+            static const char words[] = "core dump pipe chunk gzip member heap stack frame signal thread ";
+            unsigned x = 12345;
+            ballast = malloc(n);
+            if (!ballast) { perror("malloc"); return 2; }
+            for (size_t i = 0; i < n; i++) { x = x * 1103515245u + 12345u; ballast[i] = words[(i + (x >> 28)) % (sizeof words - 1)]; }
+        }
         else return 2;
     }
     if (drop_and_exec >= 0) {
