@@ -8,20 +8,15 @@ namespace CoreDump.Tests.Cdm;
 /// compressed later, in order, so the crashed process is released when its core is read. Checked byte for byte
 /// with the real gzip, at the budget's edge, with zero chunks set aside, and for what it leaves on disk.</summary>
 [TestFixture]
-public sealed class ChunkSpoolTests
+public sealed class ChunkSpoolTests() : TempDirFixture("cdmspool-")
 {
-    private string _dir = "";
-
-    [SetUp] public void SetUp() => _dir = Directory.CreateTempSubdirectory("cdmspool-").FullName;
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
-    private SafeDirectoryHandle OpenDir() => Posix.OpenDirectoryAt(SafeDirectoryHandle.CurrentDirectory, _dir, Posix.O_RDONLY);
+    private SafeDirectoryHandle OpenDir() => Posix.OpenDirectoryAt(SafeDirectoryHandle.CurrentDirectory, Dir, Posix.O_RDONLY);
 
     /// <summary>Writes data at level 9 in 16 KiB chunks (far slower to compress than to hand over, so the
     /// compressors fall behind at once) through a writer with a spool of <paramref name="budget"/> bytes.</summary>
     private (byte[] Out, long Spooled) Compress(byte[] data, long budget)
     {
-        string gz = Path.Combine(_dir, "out.gz");
+        string gz = Path.Combine(Dir, "out.gz");
         long spooled;
         using (var dir = OpenDir())
         using (var spool = ChunkSpool.Open(dir, budget))
@@ -36,7 +31,7 @@ public sealed class ChunkSpoolTests
             }
             spooled = spool!.BytesSpooled;
             Assert.That(spooled, Is.LessThanOrEqualTo(budget), "never beyond the budget");
-            Assert.That(Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName), Is.EqualTo(new[] { "out.gz" }), "the spool has no name");
+            Assert.That(Directory.GetFileSystemEntries(Dir).Select(Path.GetFileName), Is.EqualTo(new[] { "out.gz" }), "the spool has no name");
         }
         var t = Proc.Run("gzip", ["-t", gz]);
         Assert.That(t.ExitCode, Is.EqualTo(0), t.Stderr);
@@ -117,7 +112,7 @@ public sealed class ChunkSpoolTests
     public void TheLiveCheckStopsTheSpoolBeforeTheBudget()
     {
         // the disk guard's live answer (MayGrow) stops the spool at 4 chunks although the budget allows 1 GiB
-        string gz = Path.Combine(_dir, "live.gz");
+        string gz = Path.Combine(Dir, "live.gz");
         var data = ChunkedGzipChunkTests.Make(8L << 20, ChunkedGzipChunkTests.Content.Text, 16 * 1024);
         var asked = new List<long>();
         using (var dir = OpenDir())
@@ -139,7 +134,7 @@ public sealed class ChunkSpoolTests
 
     private string WriteRaw(byte[] data)
     {
-        string raw = Path.Combine(_dir, "expected.raw");
+        string raw = Path.Combine(Dir, "expected.raw");
         File.WriteAllBytes(raw, data);
         return raw;
     }

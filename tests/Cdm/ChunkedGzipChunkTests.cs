@@ -8,13 +8,8 @@ namespace CoreDump.Tests.Cdm;
 /// checked with the real gzip and tar. Small chunk sizes keep them fast; 64 KiB and up take the sampled
 /// level choice (ChunkLevelPolicy: stored, levels 1, 2, 4) path, 4 KiB the plain one.</summary>
 [TestFixture]
-public sealed class ChunkedGzipChunkTests
+public sealed class ChunkedGzipChunkTests() : TempDirFixture("cdmchunk-")
 {
-    private string _dir = "";
-
-    [SetUp] public void SetUp() => _dir = Directory.CreateTempSubdirectory("cdmchunk-").FullName;
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
     public enum Content { Random, Text, Zeros, Mixed }
 
     private static IEnumerable<TestCaseData> Sizes()
@@ -74,7 +69,7 @@ public sealed class ChunkedGzipChunkTests
         var data = Make(size, content, chunk);
         foreach (string mode in new[] { "one-write", "odd-writes", "span" })
         {
-            string gz = Path.Combine(_dir, $"{mode}.gz");
+            string gz = Path.Combine(Dir, $"{mode}.gz");
             using (var h = File.OpenHandle(gz, FileMode.CreateNew, FileAccess.ReadWrite))
             using (var w = new ChunkedGzipWriter(h, 0, CompressionSetting.Adaptive, chunkSize: chunk))
             {
@@ -112,7 +107,7 @@ public sealed class ChunkedGzipChunkTests
     public void CoreArchiveRoundTripsAtEveryBoundary(int chunk, long size, Content content)
     {
         var data = Make(size, content, chunk, seed: 11);
-        string archive = Path.Combine(_dir, "a.core.tar.gz");
+        string archive = Path.Combine(Dir, "a.core.tar.gz");
         var osRelease = "ID=test\n"u8.ToArray();
         CoreStreamResult result;
         using (var h = File.OpenHandle(archive, FileMode.CreateNew, FileAccess.ReadWrite))
@@ -139,7 +134,7 @@ public sealed class ChunkedGzipChunkTests
         const int chunk = 4096;
         var data = Make(5L * chunk + 100, Content.Mixed, chunk);
         long max = 3L * chunk + 1;
-        string archive = Path.Combine(_dir, "cut.core.tar.gz");
+        string archive = Path.Combine(Dir, "cut.core.tar.gz");
         CoreStreamResult result;
         using (var h = File.OpenHandle(archive, FileMode.CreateNew, FileAccess.ReadWrite))
         using (var w = new CoreArchiveWriter(h, CompressionSetting.Adaptive, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), chunk))
@@ -173,7 +168,7 @@ public sealed class ChunkedGzipChunkTests
             .Select(i => ChunkLevelPolicy.Choose(GzipMember.Sample(data.AsSpan(i * c, c), scratch), CompressionSetting.Adaptive, i)).ToHashSet();
         Assert.That(levels, Is.SupersetOf(new[] { 0, 1, 2, ChunkLevelPolicy.StrongLevel }), "the data takes every path");
 
-        string gz = Path.Combine(_dir, "levels.gz");
+        string gz = Path.Combine(Dir, "levels.gz");
         using (var h = File.OpenHandle(gz, FileMode.CreateNew, FileAccess.ReadWrite))
         using (var w = new ChunkedGzipWriter(h, 0, CompressionSetting.Adaptive, chunkSize: c))
         {

@@ -9,13 +9,8 @@ namespace CoreDump.Tests.Cdm;
 /// level through the real gzip, and the chunk writer with each engine. build.sh deps installs libisal2 and
 /// libisal-dev, so a machine without them fails here rather than skipping.</summary>
 [TestFixture]
-public sealed class IsalDeflateTests
+public sealed class IsalDeflateTests() : TempDirFixture("cdmisal-")
 {
-    private string _dir = "";
-
-    [SetUp] public void SetUp() => _dir = Directory.CreateTempSubdirectory("cdmisal-").FullName;
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
     private static void RequireIsal() =>
         Assert.That(IsalDeflate.Available, Is.True, $"{IsalDeflate.LibraryName} did not load ({IsalDeflate.Status}): apt-get install libisal2");
 
@@ -23,7 +18,7 @@ public sealed class IsalDeflateTests
     public void StructLayoutMatchesTheCHeader()
     {
         Assert.That(File.Exists("/usr/include/isa-l/igzip_lib.h"), "libisal-dev (the header) is installed");
-        string c = Path.Combine(_dir, "layout.c"), exe = Path.Combine(_dir, "layout");
+        string c = Path.Combine(Dir, "layout.c"), exe = Path.Combine(Dir, "layout");
         File.WriteAllText(c, """
             #include <stdio.h>
             #include <stddef.h>
@@ -86,7 +81,7 @@ public sealed class IsalDeflateTests
         var inputs = new List<byte[]> { Array.Empty<byte>(), new byte[] { 42 }, Make(65535, Content.Text, chunk), Make(65537, Content.Random, chunk) };
         foreach (var kind in new[] { Content.Random, Content.Text, Content.Zeros, Content.Mixed })
             inputs.Add(Make(chunk, kind, 256 * 1024, seed: (int)kind + 11));
-        string gz = Path.Combine(_dir, "members.gz"), expected = Path.Combine(_dir, "expected");
+        string gz = Path.Combine(Dir, "members.gz"), expected = Path.Combine(Dir, "expected");
         int failuresBefore = IsalDeflate.Failures;
         using (var f = File.Create(gz))
         using (var e = File.Create(expected))
@@ -107,7 +102,7 @@ public sealed class IsalDeflateTests
         Assert.That(IsalDeflate.Failures, Is.EqualTo(failuresBefore));
         var t = Proc.Run("gzip", ["-t", gz]);
         Assert.That(t.ExitCode, Is.EqualTo(0), $"gzip -t: {t.Stderr}");
-        string raw = Path.Combine(_dir, "raw");
+        string raw = Path.Combine(Dir, "raw");
         var z = Proc.Sh("zcat \"$1\" > \"$2\"", null, 120_000, gz, raw);
         Assert.That(z.ExitCode, Is.EqualTo(0), z.Stderr);
         Assert.That(ArchiveCheck.SameBytes(raw, expected), "zcat gives back the input");
@@ -151,7 +146,7 @@ public sealed class IsalDeflateTests
         if (engine == DeflateEngine.Isal) RequireIsal();
         const int chunk = ChunkedGzipWriter.DefaultChunkSize;
         var data = Make(23L * chunk + 4097, Content.Mixed, chunk);
-        string gz = Path.Combine(_dir, $"{engine}.gz"), other = Path.Combine(_dir, "other.gz"), expected = Path.Combine(_dir, "expected");
+        string gz = Path.Combine(Dir, $"{engine}.gz"), other = Path.Combine(Dir, "other.gz"), expected = Path.Combine(Dir, "expected");
         File.WriteAllBytes(expected, data);
         foreach (var (path, e) in new[] { (gz, engine), (other, engine == DeflateEngine.Isal ? DeflateEngine.Zlib : DeflateEngine.Isal) })
         {
@@ -162,7 +157,7 @@ public sealed class IsalDeflateTests
         }
         var t = Proc.Run("gzip", ["-t", gz]);
         Assert.That(t.ExitCode, Is.EqualTo(0), $"gzip -t: {t.Stderr}");
-        string raw = Path.Combine(_dir, "raw");
+        string raw = Path.Combine(Dir, "raw");
         Assert.That(Proc.Sh("zcat \"$1\" > \"$2\"", null, 120_000, gz, raw).ExitCode, Is.EqualTo(0));
         Assert.That(ArchiveCheck.SameBytes(raw, expected), "zcat gives back the input");
         Assert.That(ArchiveCheck.SameBytes(gz, other), Is.False, "the two engines wrote different members");

@@ -16,6 +16,16 @@ public class TwoStageDeliveryTests
 
     private static string OnRequest(CrashDbServer server, string more = "") => UploaderEnv.Server(server.Url, more: "archive = \"on_request\"\n" + more);
 
+    /// <summary>A real crash captured for <paramref name="env"/>, and a copy of its archive as captured (to compare
+    /// with what the server received, or with what is left after the core is removed).</summary>
+    private static (string Archive, string Original) CaptureKeepingACopy(UploaderEnv env)
+    {
+        string a = env.Capture("segv", 1_700_000_000);
+        string original = Path.Combine(env.Root.Dir, "original.core.tar.gz");
+        File.Copy(a, original);
+        return (a, original);
+    }
+
     [Test]
     public void Not_needed_answer_sends_no_archive()
     {
@@ -46,9 +56,7 @@ public class TwoStageDeliveryTests
     {
         using var server = new CrashDbServer { Default = new Answer(200, Body: Wanted) };
         using var env = new UploaderEnv(OnRequest(server, "auth_header = \"Authorization: Bearer t0ken\""));
-        string a = env.Capture("segv", 1_700_000_000);
-        string original = Path.Combine(env.Root.Dir, "original.core.tar.gz");
-        File.Copy(a, original);
+        var (a, original) = CaptureKeepingACopy(env);
         var r = env.Run();
         Assert.That(r.Stdout, Does.Contain("processed 1, submitted 1, failed 0, rejected 0, waiting 0, archives uploaded on request 1"));
         var m = UploaderEnv.Marker(a);
@@ -88,9 +96,7 @@ public class TwoStageDeliveryTests
         using var server = new CrashDbServer();
         server.Then(new Answer(200, Body: Wanted), new Answer(503, RetryAfter: "120"));
         using var env = new UploaderEnv("remove_core_after_delivery = true\n" + OnRequest(server));
-        string a = env.Capture("segv", 1_700_000_000);
-        string original = Path.Combine(env.Root.Dir, "original.core.tar.gz");
-        File.Copy(a, original);
+        var (a, original) = CaptureKeepingACopy(env);
         var first = env.Run();
         Assert.That(first.Stdout, Does.Contain("processed 1, submitted 1, failed 1, rejected 0, waiting 1"));
         var m = UploaderEnv.Marker(a);
@@ -182,9 +188,7 @@ public class TwoStageDeliveryTests
             """));
         server.Then(new Answer(200, Location: elsewhere));
         using var env = new UploaderEnv(OnRequest(server));
-        string a = env.Capture("segv", 1_700_000_000);
-        string original = Path.Combine(env.Root.Dir, "original.core.tar.gz");
-        File.Copy(a, original);
+        var (a, original) = CaptureKeepingACopy(env);
         env.Run();
         Assert.That(thief.Requests, Is.Empty, "nothing went to the url the answer named");
         var requests = server.Requests.ToList();
