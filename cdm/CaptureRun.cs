@@ -126,6 +126,8 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
                 writer.Finish();
                 archiveBytes = writer.CompressedBytes;
             }
+            _spool?.Dispose(); // every chunk is in the archive: the spool's space returns before the last check
+            guard.CheckFinished(archiveBytes);
             string outcome = store.Publish(r, _notes);
             log.Published(corepath, r.Name);
             guard.Published(archiveBytes);

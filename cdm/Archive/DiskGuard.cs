@@ -90,17 +90,27 @@ internal sealed class DiskGuard
     }
 
     /// <param name="bytesRead">input read so far: nothing beyond it can be pending</param>
-    public void Check(long bytesRead = 0)
+    public void Check(long bytesRead = 0) =>
+        Evaluate(pending: Math.Min(bytesRead, InFlightBound + (Spool?.BytesSpooled ?? 0)) + GuardedInput.Interval, archiveBytes: null);
+
+    /// <summary>The last check, once the archive is complete and before it is published: nothing is pending any
+    /// more. While the core streamed, chunks set aside in the spool were not yet archive bytes, so only this
+    /// check sees the archive's real size against maxuse and keepfree. (Close the spool first: its space is
+    /// about to return.) The archive counts with its length, as the published archives of the kept total do.</summary>
+    public void CheckFinished(long archiveBytes) => Evaluate(pending: 0, archiveBytes);
+
+    /// <param name="archiveBytes">the finished archive's length; null while streaming, when what is written so
+    /// far counts by its allocated blocks (which include space reserved for data not yet on the disk)</param>
+    private void Evaluate(long pending, long? archiveBytes)
     {
         Posix.StatVfs vfs;
         try { vfs = Posix.FstatVfs(_corepath.Handle, _corepath.Path); }
         catch (PosixException) { return; } // nothing to measure by: the capture goes on unguarded, as with no limits set
         long fsSize = vfs.TotalBytes, available = vfs.AvailableBytes;
         (_lastAvailable, _lastKeep) = (available, _config.KeepFree.ResolveBytes(fsSize));
-        long written;
-        try { written = Posix.Fstat(_temp).Blocks * Posix.S_BLKSIZE; }
-        catch (PosixException) { written = 0; } // counted as nothing written yet: the free space still reflects it
-        long pending = Math.Min(bytesRead, InFlightBound + (Spool?.BytesSpooled ?? 0)) + GuardedInput.Interval;
+        long written = archiveBytes ?? 0;
+        try { if (archiveBytes is null) written = Posix.Fstat(_temp).Blocks * Posix.S_BLKSIZE; }
+        catch (PosixException) { } // counted as nothing written yet: the free space still reflects it
         var reason = DiskGuardPolicy.Check(_config, fsSize, available, _usage, written, pending);
         if (reason is not null && !_usageExact)
         {

@@ -109,6 +109,22 @@ public sealed class ChunkSpoolTests() : TempDirFixture("cdmspool-")
     }
 
     [Test]
+    public void MaxuseHoldsWhenTheCoreWasSpooled()
+    {
+        // Read far faster than compressed: while the core streams, most of it is spooled, not yet archive bytes,
+        // so the streaming checks see a small archive; the check of the finished archive must still refuse it.
+        using var root = new TempRoot(extraConfig: "compression=9\nmaxuse=2M\n");
+        string core = Path.Combine(root.Dir, "input.core");
+        File.WriteAllBytes(core, ChunkedGzipChunkTests.Make(48L << 20, ChunkedGzipChunkTests.Content.Text, 1 << 20, seed: 9));
+        var r = KernelLike.Capture(root, "bigtext", 1_700_000_000, core);
+        Assert.That(r.ExitCode, Is.Not.EqualTo(-1), root.Log);
+        var dir = Directory.GetDirectories(root.CorePath).Single(d => Path.GetFileName(d).StartsWith("bigtext"));
+        Assert.That(Directory.GetFiles(dir, "*.core.tar.gz"), Is.Empty, "an archive above maxuse was published: " + root.Log);
+        var drop = Directory.GetFiles(dir, "*.drop.tar.gz").Single();
+        Assert.That(new ArchiveCheck(drop).Metadata.DropDetail, Does.Contain("above maxuse"));
+    }
+
+    [Test]
     public void TheLiveCheckStopsTheSpoolBeforeTheBudget()
     {
         // the disk guard's live answer (MayGrow) stops the spool at 4 chunks although the budget allows 1 GiB
