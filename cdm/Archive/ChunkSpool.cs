@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using CoreDump.Native;
 using Microsoft.Win32.SafeHandles;
 
@@ -6,10 +5,11 @@ namespace CoreDump.Cdm.Archive;
 
 /// <summary>Where <see cref="ChunkedGzipWriter"/> sets chunks aside, uncompressed, while its compressors are
 /// behind the pipe, so that the crashed process is released when the core is read rather than when it is
-/// compressed. An unnamed file (O_TMPFILE|O_EXCL) in the archive's own directory: it never has a name, can
-/// never be linked into the filesystem, and its space returns when cdm closes it or dies. Its pages are
-/// usually read back from the page cache and freed before they are ever written to the disk. Bounded by a
-/// budget (<see cref="Policy.DiskGuardPolicy.SpoolBudget"/>); past it the writer waits for its compressors.</summary>
+/// compressed. An anonymous file in memory (memfd_create): it has no name in any filesystem, touches no disk and
+/// no filesystem journal (a spool in the page cache of the corepath's ext4 stalled the reader after idle
+/// moments, docs/performance.md), and its memory returns when cdm closes it or dies. Bounded by a budget
+/// (<see cref="Policy.SpoolPolicy.Budget"/>) and by the live checks of <see cref="MayGrow"/>; past them the
+/// writer waits for its compressors.</summary>
 internal sealed class ChunkSpool(SafeFileHandle file, long budget) : IDisposable
 {
     private long _end, _reserved;
@@ -18,12 +18,12 @@ internal sealed class ChunkSpool(SafeFileHandle file, long budget) : IDisposable
     /// <see cref="DiskGuard.MaySpool"/>); null: the budget alone decides.</summary>
     public Func<long, bool>? MayGrow { get; set; }
 
-    /// <summary>Opens the spool in <paramref name="dir"/>, or null when the filesystem has no unnamed files
-    /// (the capture then goes on without one, as before).</summary>
-    public static ChunkSpool? Open(SafeHandle dir, long budget)
+    /// <summary>Opens a spool, or null for a budget of 0 or when the kernel refuses an anonymous file (the
+    /// capture then goes on without one, as before).</summary>
+    public static ChunkSpool? Open(long budget)
     {
         if (budget <= 0) return null;
-        try { return new ChunkSpool(Posix.OpenAt(dir, ".", Posix.O_TMPFILE | Posix.O_RDWR | Posix.O_EXCL, FileModes.Mode0600), budget); }
+        try { return new ChunkSpool(Posix.MemfdCreate("cdm-spool"), budget); }
         catch (PosixException) { return null; }
     }
 

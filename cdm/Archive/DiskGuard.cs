@@ -73,21 +73,29 @@ internal sealed class DiskGuard
 
     private ChunkSpool? _spool;
 
-    /// <summary><see cref="DiskGuardPolicy.MaySpool"/> on the free space measured by the last check.</summary>
-    public bool MaySpool(long spoolBytesAfter) =>
-        _lastAvailable < 0 || DiskGuardPolicy.MaySpool(_lastAvailable, _lastKeep, spoolBytesAfter);
-
-    /// <summary>What <see cref="DiskGuardPolicy.SpoolBudget"/> allows this capture now (0 when the filesystem
-    /// cannot be measured).</summary>
-    public long SpoolBudget()
+    /// <summary>Whether the spool may grow to <paramref name="spoolBytesAfter"/>: <see cref="DiskGuardPolicy.MaySpool"/>
+    /// on the free space measured by the last check, and <see cref="SpoolPolicy.MayGrow"/> on the machine's
+    /// memory, read again every <see cref="MemoryRecheckBytes"/> of spool (a spool that cannot read it stops).</summary>
+    public bool MaySpool(long spoolBytesAfter)
     {
-        try
+        if (_lastAvailable >= 0 && !DiskGuardPolicy.MaySpool(_lastAvailable, _lastKeep, spoolBytesAfter)) return false;
+        if (_memory is null || spoolBytesAfter - _memoryReadAt >= MemoryRecheckBytes)
         {
-            var vfs = Posix.FstatVfs(_corepath.Handle, _corepath.Path);
-            return DiskGuardPolicy.SpoolBudget(_config, vfs.TotalBytes, vfs.AvailableBytes, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+            _memory = HostFacts.Memory();
+            _memoryReadAt = spoolBytesAfter;
         }
-        catch (PosixException) { return 0; }
+        return _memory is { } m && SpoolPolicy.MayGrow(m.AvailableBytes - (spoolBytesAfter - _memoryReadAt), m.TotalBytes, 0);
     }
+
+    /// <summary>How much the spool grows between two readings of /proc/meminfo.</summary>
+    public const long MemoryRecheckBytes = 8L << 20;
+
+    private HostFacts.MemoryFigures? _memory;
+    private long _memoryReadAt;
+
+    /// <summary>What <see cref="SpoolPolicy.Budget"/> allows this capture (0: no spool, when the machine's memory
+    /// cannot be read).</summary>
+    public long SpoolBudget() => HostFacts.Memory() is { } m ? SpoolPolicy.Budget(m.TotalBytes) : 0;
 
     /// <param name="bytesRead">input read so far: nothing beyond it can be pending</param>
     public void Check(long bytesRead = 0) =>

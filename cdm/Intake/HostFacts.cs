@@ -39,6 +39,30 @@ internal static class HostFacts
         return ("# no os-release found\n"u8.ToArray(), "none");
     }
 
+    /// <summary>The machine's memory and how much of it is available (MemTotal, MemAvailable of /proc/meminfo).</summary>
+    public readonly record struct MemoryFigures(long TotalBytes, long AvailableBytes);
+
+    /// <summary>/proc/meminfo's MemTotal and MemAvailable, or null when it cannot be read or lacks them.</summary>
+    public static MemoryFigures? Memory()
+    {
+        try { return ParseMemInfo(File.ReadAllText("/proc/meminfo")); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>MemTotal and MemAvailable (in kB) of a /proc/meminfo text; null unless both are there.</summary>
+    public static MemoryFigures? ParseMemInfo(string text)
+    {
+        long? total = null, available = null;
+        foreach (var line in text.Split('\n'))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length < 2 || !long.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kb)) continue;
+            if (parts[0] == "MemTotal:") total = kb * 1024;
+            else if (parts[0] == "MemAvailable:") available = kb * 1024;
+        }
+        return total is long t && available is long a ? new MemoryFigures(t, a) : null;
+    }
+
     /// <summary>Most bytes of /proc/&lt;pid&gt;/cgroup kept (one line on cgroup v2).</summary>
     public const int MaxCgroupBytes = 4096;
 

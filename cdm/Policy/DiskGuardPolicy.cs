@@ -5,26 +5,12 @@ namespace CoreDump.Cdm.Policy;
 /// <c>written</c> bytes so far go on? Returns null to go on, or the reason to stop.</summary>
 internal static class DiskGuardPolicy
 {
-    /// <summary>The most a capture sets aside uncompressed while its compressors catch up (ChunkSpool).</summary>
-    public const long MaxSpoolBytes = 1L << 30;
-
-    /// <summary>How many bytes of the core a capture may set aside uncompressed (in an unnamed file on the
-    /// corepath filesystem) when its compressors fall behind the pipe: at most <see cref="MaxSpoolBytes"/>, an
-    /// eighth of the machine's memory (the spool lives in the page cache and must not push other data out),
-    /// and a quarter of the free space above keepfree (the spool's bytes also count as pending archive bytes for
-    /// the guard, so it can never be why a capture is refused). 0: no spool, the reader waits as before.</summary>
     /// <summary>Whether a spool may grow to <paramref name="spoolBytesAfter"/>, judged on the free space measured
-    /// last (which already lacks what every capture has spooled so far): only while the space above keepfree
-    /// is at least four times that. Concurrent captures each spooling then never take the space the guard needs
-    /// to admit their archives, nor most of what is left.</summary>
+    /// last: only while the space above keepfree is at least four times that. Every spooled byte may still
+    /// become an archive byte (the guard counts them as pending), so a spool never grows into the space the
+    /// guard needs to admit the archive.</summary>
     public static bool MaySpool(long fsAvailable, long keepBytes, long spoolBytesAfter) =>
         fsAvailable - keepBytes >= 4 * spoolBytesAfter;
-
-    public static long SpoolBudget(CoreFileConfig config, long fsSize, long fsAvailable, long memoryBytes)
-    {
-        long above = fsAvailable - config.KeepFree.ResolveBytes(fsSize);
-        return Math.Max(0, Math.Min(Math.Min(MaxSpoolBytes, memoryBytes / 8), above / 4));
-    }
 
     /// <param name="fsSize">size of the corepath filesystem in bytes</param>
     /// <param name="fsAvailable">bytes available on it (f_bavail × f_frsize)</param>

@@ -1,4 +1,3 @@
-using CoreDump.Cdm.Archive;
 using CoreDump.Cdm.Policy;
 using CoreDump.Cdm.Slots;
 using CoreDump.Naming;
@@ -30,9 +29,6 @@ internal sealed class DaemonStore(SafeDirectory dir, string daemon)
         catch (IOException e) { notes.Add($"crash-loop window not recorded: {e.Message}"); }
         return decision;
     }
-
-    /// <summary>An unnamed spool file in the daemon's directory (<see cref="ChunkSpool"/>), or null.</summary>
-    public ChunkSpool? OpenSpool(long budget) => ChunkSpool.Open(dir.Handle, budget);
 
     /// <summary>Cleans leftovers of killed runs, chooses the slot and creates the locked temporary.
     /// Core archives and drop records have separate slots (maxcore, maxdrop) and never take each other's.

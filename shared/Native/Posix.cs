@@ -14,8 +14,9 @@ internal static partial class Posix
 {
     // <fcntl.h>
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
-        O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000,
-        O_TMPFILE = 0x410000 /* __O_TMPFILE | O_DIRECTORY */;
+        O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000;
+    // <sys/mman.h>
+    public const uint MFD_CLOEXEC = 1;
     public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
     public const int F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
     // <sys/file.h>
@@ -108,6 +109,12 @@ internal static partial class Posix
     public static partial uint Geteuid();
     [LibraryImport("libc", EntryPoint = "getpid")]
     public static partial int Getpid();
+    [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MemfdCreateRaw(string name, uint flags);
+
+    /// <summary>memfd_create(2): an anonymous file in memory, with no name in any filesystem (close-on-exec).</summary>
+    public static SafeFileHandle MemfdCreate(string name) => new(Check(MemfdCreateRaw(name, MFD_CLOEXEC), "memfd_create", name), ownsHandle: true);
+
     [LibraryImport("libc", EntryPoint = "gettid")]
     private static partial int GettidRaw();
     [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]

@@ -1,6 +1,6 @@
 using CoreDump.Cdm.Archive;
+using CoreDump.Cdm.Intake;
 using CoreDump.Cdm.Policy;
-using CoreDump.Native;
 
 namespace CoreDump.Tests.Cdm;
 
@@ -10,19 +10,16 @@ namespace CoreDump.Tests.Cdm;
 [TestFixture]
 public sealed class ChunkSpoolTests() : TempDirFixture("cdmspool-")
 {
-    private SafeDirectoryHandle OpenDir() => Posix.OpenDirectoryAt(SafeDirectoryHandle.CurrentDirectory, Dir, Posix.O_RDONLY);
-
     /// <summary>Writes data at level 9 in 16 KiB chunks (far slower to compress than to hand over, so the
     /// compressors fall behind at once) through a writer with a spool of <paramref name="budget"/> bytes.</summary>
     private (byte[] Out, long Spooled) Compress(byte[] data, long budget)
     {
         string gz = Path.Combine(Dir, "out.gz");
         long spooled;
-        using (var dir = OpenDir())
-        using (var spool = ChunkSpool.Open(dir, budget))
+        using (var spool = ChunkSpool.Open(budget))
         using (var h = File.OpenHandle(gz, FileMode.CreateNew, FileAccess.ReadWrite))
         {
-            Assert.That(spool, Is.Not.Null, "O_TMPFILE on the test's filesystem");
+            Assert.That(spool, Is.Not.Null, "memfd_create");
             using (var w = new ChunkedGzipWriter(h, 0, CompressionSetting.Fixed(9), chunkSize: 16 * 1024, spool: spool))
             {
                 for (int at = 0; at < data.Length; at += 5000) w.Write(data.AsSpan(at, Math.Min(5000, data.Length - at)));
@@ -32,6 +29,9 @@ public sealed class ChunkSpoolTests() : TempDirFixture("cdmspool-")
             spooled = spool!.BytesSpooled;
             Assert.That(spooled, Is.LessThanOrEqualTo(budget), "never beyond the budget");
             Assert.That(Directory.GetFileSystemEntries(Dir).Select(Path.GetFileName), Is.EqualTo(new[] { "out.gz" }), "the spool has no name");
+            if (spooled > 0)
+                Assert.That(Directory.GetFiles("/proc/self/fd").Select(f => new FileInfo(f).LinkTarget).Any(t => t?.StartsWith("/memfd:cdm-spool") == true),
+                    "the spool is an anonymous file in memory");
         }
         var t = Proc.Run("gzip", ["-t", gz]);
         Assert.That(t.ExitCode, Is.EqualTo(0), t.Stderr);
@@ -77,13 +77,7 @@ public sealed class ChunkSpoolTests() : TempDirFixture("cdmspool-")
     }
 
     [Test]
-    public void NoUnnamedFilesNoSpool()
-    {
-        using var proc = Posix.OpenDirectoryAt(SafeDirectoryHandle.CurrentDirectory, "/proc/self", Posix.O_RDONLY);
-        Assert.That(ChunkSpool.Open(proc, 1 << 20), Is.Null, "procfs has no O_TMPFILE: the capture goes on without a spool");
-        using var dir = OpenDir();
-        Assert.That(ChunkSpool.Open(dir, 0), Is.Null, "a budget of 0 means no spool");
-    }
+    public void NoBudgetNoSpool() => Assert.That(ChunkSpool.Open(0), Is.Null, "a budget of 0 means no spool");
 
     [Test]
     public void CdmReleasesTheProcessBeforeItCompressesTheCore()
@@ -131,8 +125,7 @@ public sealed class ChunkSpoolTests() : TempDirFixture("cdmspool-")
         string gz = Path.Combine(Dir, "live.gz");
         var data = ChunkedGzipChunkTests.Make(8L << 20, ChunkedGzipChunkTests.Content.Text, 16 * 1024);
         var asked = new List<long>();
-        using (var dir = OpenDir())
-        using (var spool = ChunkSpool.Open(dir, 1L << 30)!)
+        using (var spool = ChunkSpool.Open(1L << 30)!)
         using (var h = File.OpenHandle(gz, FileMode.CreateNew, FileAccess.ReadWrite))
         {
             spool.MayGrow = after => { asked.Add(after); return after <= 4 * 16 * 1024; };
@@ -162,14 +155,25 @@ public sealed class ChunkSpoolTests() : TempDirFixture("cdmspool-")
     public void SpoolGrowsOnlyWithFourTimesItsSizeAboveKeepfree(long available, long keep, long after, bool expected) =>
         Assert.That(DiskGuardPolicy.MaySpool(available, keep, after), Is.EqualTo(expected));
 
-    [TestCase(100L << 30, 50L << 30, "1G", 64L << 30, 1L << 30)] // plenty: the 1 GiB cap
-    [TestCase(100L << 30, 50L << 30, "1G", 4L << 30, 512L << 20)] // a 4 GiB machine: an eighth of its memory
-    [TestCase(100L << 30, 2L << 30, "1G", 64L << 30, 256L << 20)] // 1 GiB above keepfree: a quarter of it
-    [TestCase(100L << 30, 1L << 30, "1G", 64L << 30, 0L)] // at keepfree: none
-    [TestCase(100L << 30, 512L << 20, "1G", 64L << 30, 0L)] // below keepfree: none, never negative
-    public void SpoolBudgetIsTheSmallestBound(long fsSize, long available, string keepfree, long memory, long expected)
+    [TestCase(64L << 30, 1L << 30)] // plenty: the 1 GiB cap
+    [TestCase(4L << 30, 512L << 20)] // a 4 GiB machine: an eighth of its memory
+    [TestCase(0L, 0L)]
+    public void SpoolBudgetIsTheSmallerBound(long memory, long expected) => Assert.That(SpoolPolicy.Budget(memory), Is.EqualTo(expected));
+
+    [TestCase(8L << 30, 16L << 30, 1L << 20, true)]      // half available: room
+    [TestCase(4L << 30, 16L << 30, 1L << 20, false)]     // the next MiB would dip under a quarter
+    [TestCase((4L << 30) + (1L << 20), 16L << 30, 1L << 20, true)] // exactly a quarter left after it
+    [TestCase(1L << 30, 16L << 30, 0, false)]           // already under a quarter
+    public void SpoolKeepsAQuarterOfMemoryAvailable(long available, long total, long chunk, bool expected) =>
+        Assert.That(SpoolPolicy.MayGrow(available, total, chunk), Is.EqualTo(expected));
+
+    [Test]
+    public void MemInfoGivesTotalAndAvailable()
     {
-        var config = CoreFileConfigParser.Parse($"keepfree={keepfree}\n").Config;
-        Assert.That(DiskGuardPolicy.SpoolBudget(config, fsSize, available, memory), Is.EqualTo(expected));
+        var m = HostFacts.ParseMemInfo("MemTotal:       24684012 kB\nMemFree:        19167920 kB\nMemAvailable:   23918120 kB\nBuffers: 1 kB\n");
+        Assert.That(m, Is.EqualTo(new HostFacts.MemoryFigures(24684012L * 1024, 23918120L * 1024)));
+        Assert.That(HostFacts.ParseMemInfo("MemTotal: 100 kB\n"), Is.Null, "no MemAvailable: no figures");
+        Assert.That(HostFacts.ParseMemInfo("MemTotal: x kB\nMemAvailable: 5 kB\n"), Is.Null);
+        Assert.That(HostFacts.Memory(), Is.Not.Null, "this machine's /proc/meminfo");
     }
 }

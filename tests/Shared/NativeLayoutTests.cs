@@ -120,6 +120,7 @@ public class NativeLayoutTests
             #include <stddef.h>
             #include <stdio.h>
             #include <sys/file.h>
+            #include <sys/mman.h>
             #include <sys/resource.h>
             #include <sys/socket.h>
             #include <sys/procfs.h>
