@@ -79,15 +79,23 @@ public sealed class ChunkSpoolTests() : TempDirFixture("cdmspool-")
     [Test]
     public void NoBudgetNoSpool() => Assert.That(ChunkSpool.Open(0), Is.Null, "a budget of 0 means no spool");
 
+    /// <summary>The published cdm, run as the kernel runs it, capturing <paramref name="size"/> bytes of text under
+    /// <paramref name="config"/> (slow to compress at level 9, quick to read).</summary>
+    private static (TempRoot Root, string Core, ProcResult Result) CaptureText(string config, long size, int seed, string name)
+    {
+        var root = new TempRoot(extraConfig: config);
+        string core = Path.Combine(root.Dir, "input.core");
+        File.WriteAllBytes(core, ChunkedGzipChunkTests.Make(size, ChunkedGzipChunkTests.Content.Text, 1 << 20, seed));
+        return (root, core, KernelLike.Capture(root, name, 1_700_000_000, core));
+    }
+
     [Test]
     public void CdmReleasesTheProcessBeforeItCompressesTheCore()
     {
         // 96 MiB at compression=9, far slower to compress than to read: cdm sets chunks aside, closes stdin,
         // and compresses them afterwards; the archive still holds the core byte for byte.
-        using var root = new TempRoot(extraConfig: "compression=9\n");
-        string core = Path.Combine(root.Dir, "input.core");
-        File.WriteAllBytes(core, ChunkedGzipChunkTests.Make(96L << 20, ChunkedGzipChunkTests.Content.Text, 1 << 20, seed: 5));
-        var r = KernelLike.Capture(root, "spooler", 1_700_000_000, core);
+        var (root, core, r) = CaptureText("compression=9\n", 96L << 20, seed: 5, "spooler");
+        using var _ = root;
         Assert.That(r.ExitCode, Is.EqualTo(0), root.Log);
         var line = root.Log.Split('\n').Single(l => l.Contains("capture daemon=spooler"));
         var spooled = System.Text.RegularExpressions.Regex.Match(line, @" spooled=(\d+) ");
@@ -107,10 +115,8 @@ public sealed class ChunkSpoolTests() : TempDirFixture("cdmspool-")
     {
         // Read far faster than compressed: while the core streams, most of it is spooled, not yet archive bytes,
         // so the streaming checks see a small archive; the check of the finished archive must still refuse it.
-        using var root = new TempRoot(extraConfig: "compression=9\nmaxuse=2M\n");
-        string core = Path.Combine(root.Dir, "input.core");
-        File.WriteAllBytes(core, ChunkedGzipChunkTests.Make(48L << 20, ChunkedGzipChunkTests.Content.Text, 1 << 20, seed: 9));
-        var r = KernelLike.Capture(root, "bigtext", 1_700_000_000, core);
+        var (root, _, r) = CaptureText("compression=9\nmaxuse=2M\n", 48L << 20, seed: 9, "bigtext");
+        using var _ = root;
         Assert.That(r.ExitCode, Is.Not.EqualTo(-1), root.Log);
         var dir = Directory.GetDirectories(root.CorePath).Single(d => Path.GetFileName(d).StartsWith("bigtext"));
         Assert.That(Directory.GetFiles(dir, "*.core.tar.gz"), Is.Empty, "an archive above maxuse was published: " + root.Log);
