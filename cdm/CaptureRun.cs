@@ -97,7 +97,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             if (gate.Note is not null) _notes.Add(gate.Note);
             var guard = DiskGuard.Open(config, corepath!, reservation.Temp, _daemon, reservation.Name.Slot);
             guard.Check();
-            guard.Spool = _spool = Keep(ChunkSpool.Open(guard.SpoolBudget()));
+            guard.Spool = _spool = Keep(ChunkSpool.Open(SpoolPolicy.MaxSpoolBytes)); // the rest of its bounds: DiskGuard.MaySpool
             writer = new CoreArchiveWriter(reservation.Temp, config.Compression, DateTimeOffset.FromUnixTimeSeconds(inv.CrashTime), spool: guard.Spool);
             writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, FileModes.Mode0644);
             writer.Modules = ModuleBuildIds.Plan(_head.Bytes);

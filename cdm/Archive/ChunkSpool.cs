@@ -10,41 +10,41 @@ namespace CoreDump.Cdm.Archive;
 /// moments, docs/performance.md), and its memory returns when cdm closes it or dies. Bounded by a budget
 /// (<see cref="Policy.SpoolPolicy.Budget"/>) and by the live checks of <see cref="MayGrow"/>; past them the
 /// writer waits for its compressors.</summary>
-internal sealed class ChunkSpool(SafeFileHandle file, long budget) : IDisposable
+internal sealed class ChunkSpool(long budget) : IDisposable
 {
-    private long _end, _reserved;
+    private SafeFileHandle? _file; // created with the first chunk: a capture that never spools makes no file
+    private bool _unavailable;
+    private long _end;
 
     /// <summary>Asked before the spool grows, with its size after the chunk (the disk guard's live check:
     /// <see cref="DiskGuard.MaySpool"/>); null: the budget alone decides.</summary>
     public Func<long, bool>? MayGrow { get; set; }
 
-    /// <summary>Opens a spool, or null for a budget of 0 or when the kernel refuses an anonymous file (the
-    /// capture then goes on without one, as before).</summary>
-    public static ChunkSpool? Open(long budget)
-    {
-        if (budget <= 0) return null;
-        try { return new ChunkSpool(Posix.MemfdCreate("cdm-spool"), budget); }
-        catch (PosixException) { return null; }
-    }
-
-    public long Budget => budget;
+    /// <summary>A spool of at most <paramref name="budget"/> bytes, or null for a budget of 0.</summary>
+    public static ChunkSpool? Open(long budget) => budget > 0 ? new ChunkSpool(budget) : null;
 
     /// <summary>Bytes set aside so far (the spool's size at the end).</summary>
     public long BytesSpooled => _end;
 
-    /// <summary>Claims room for <paramref name="length"/> more bytes; false when the budget would be exceeded.</summary>
+    /// <summary>Whether <paramref name="length"/> more bytes may be appended: within the budget, allowed by
+    /// <see cref="MayGrow"/>, and the anonymous file exists (false for good when the kernel refuses it: the
+    /// capture then goes on without a spool, as before). One writer thread asks, then appends.</summary>
     public bool TryReserve(int length)
     {
-        if (_reserved + length > budget || MayGrow?.Invoke(_reserved + length) == false) return false;
-        _reserved += length;
-        return true;
+        if (_end + length > budget || MayGrow?.Invoke(_end + length) == false) return false;
+        if (_file is null && !_unavailable)
+        {
+            try { _file = Posix.MemfdCreate("cdm-spool"); }
+            catch (PosixException) { _unavailable = true; }
+        }
+        return _file is not null;
     }
 
-    /// <summary>Appends a reserved chunk; returns its offset in the spool (one writer thread only).</summary>
+    /// <summary>Appends a chunk <see cref="TryReserve"/> allowed; returns its offset in the spool.</summary>
     public long Append(ReadOnlySpan<byte> data)
     {
         long at = _end;
-        RandomAccess.Write(file, data, at);
+        RandomAccess.Write(_file!, data, at);
         _end += data.Length;
         return at;
     }
@@ -55,11 +55,11 @@ internal sealed class ChunkSpool(SafeFileHandle file, long budget) : IDisposable
         int done = 0;
         while (done < into.Length)
         {
-            int n = RandomAccess.Read(file, into[done..], offset + done);
+            int n = RandomAccess.Read(_file!, into[done..], offset + done);
             if (n <= 0) throw new IOException($"the chunk spool ended at {offset + done}, before the chunk's {into.Length} bytes");
             done += n;
         }
     }
 
-    public void Dispose() => file.Dispose();
+    public void Dispose() => _file?.Dispose();
 }

@@ -24,7 +24,7 @@ internal sealed class ChunkedGzipWriter : Stream
     // _gate guards the three below; completions pulse it.
     private readonly object _gate = new();
     private int _running; // chunks being compressed or waiting for their turn to be written
-    private readonly Queue<SpooledChunk> _spooled = new();
+    private readonly Queue<PendingChunk> _spooled = new(); // Input null: the bytes are in the spool
     private readonly Stack<byte[]> _freeInput = new();
     private readonly Stack<MemberBuffer> _freeOutput = new();
     private readonly object _poolLock = new();
@@ -169,15 +169,13 @@ internal sealed class ChunkedGzipWriter : Stream
         ReturnInput(input);
         lock (_gate)
         {
-            _spooled.Enqueue(new SpooledChunk(index, at, length, allZero));
+            _spooled.Enqueue(new PendingChunk(index, null, length, allZero, at));
             PumpLocked();
         }
     }
 
     /// <summary>A chunk on its way to the compressors: in memory (<c>Input</c>), or in the spool at <c>SpoolOffset</c>.</summary>
     private readonly record struct PendingChunk(long Index, byte[]? Input, int Length, bool AllZero, long SpoolOffset);
-
-    private readonly record struct SpooledChunk(long Index, long SpoolOffset, int Length, bool AllZero);
 
     /// <summary>Starts compressing a chunk and chains its write after the previous chunk's (callers hold _gate,
     /// and start chunks in order).</summary>
@@ -237,11 +235,7 @@ internal sealed class ChunkedGzipWriter : Stream
     private void PumpLocked()
     {
         if (_failure is not null) { _spooled.Clear(); return; }
-        while (_spooled.Count > 0 && _running < MaxInFlight)
-        {
-            var s = _spooled.Dequeue();
-            StartLocked(new PendingChunk(s.Index, null, s.Length, s.AllZero, s.SpoolOffset));
-        }
+        while (_spooled.Count > 0 && _running < MaxInFlight) StartLocked(_spooled.Dequeue());
     }
 
     private byte[] ReadSpooled(long offset, int length)

@@ -74,8 +74,10 @@ internal sealed class DiskGuard
     private ChunkSpool? _spool;
 
     /// <summary>Whether the spool may grow to <paramref name="spoolBytesAfter"/>: <see cref="DiskGuardPolicy.MaySpool"/>
-    /// on the free space measured by the last check, and <see cref="SpoolPolicy.MayGrow"/> on the machine's
-    /// memory, read again every <see cref="MemoryRecheckBytes"/> of spool (a spool that cannot read it stops).</summary>
+    /// on the free space measured by the last check, and <see cref="SpoolPolicy.Budget"/> and
+    /// <see cref="SpoolPolicy.MayGrow"/> on the machine's memory, read when the spool first grows and again every
+    /// <see cref="MemoryRecheckBytes"/> (a spool that cannot read it stops; a capture that never spools never
+    /// reads it).</summary>
     public bool MaySpool(long spoolBytesAfter)
     {
         if (_lastAvailable >= 0 && !DiskGuardPolicy.MaySpool(_lastAvailable, _lastKeep, spoolBytesAfter)) return false;
@@ -84,7 +86,8 @@ internal sealed class DiskGuard
             _memory = HostFacts.Memory();
             _memoryReadAt = spoolBytesAfter;
         }
-        return _memory is { } m && SpoolPolicy.MayGrow(m.AvailableBytes - (spoolBytesAfter - _memoryReadAt), m.TotalBytes, 0);
+        return _memory is { } m && spoolBytesAfter <= SpoolPolicy.Budget(m.TotalBytes)
+            && SpoolPolicy.MayGrow(m.AvailableBytes, m.TotalBytes, chunkBytes: spoolBytesAfter - _memoryReadAt);
     }
 
     /// <summary>How much the spool grows between two readings of /proc/meminfo.</summary>
@@ -92,10 +95,6 @@ internal sealed class DiskGuard
 
     private HostFacts.MemoryFigures? _memory;
     private long _memoryReadAt;
-
-    /// <summary>What <see cref="SpoolPolicy.Budget"/> allows this capture (0: no spool, when the machine's memory
-    /// cannot be read).</summary>
-    public long SpoolBudget() => HostFacts.Memory() is { } m ? SpoolPolicy.Budget(m.TotalBytes) : 0;
 
     /// <param name="bytesRead">input read so far: nothing beyond it can be pending</param>
     public void Check(long bytesRead = 0) =>
