@@ -122,7 +122,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
             {
                 var metadata = BuildMetadata(r.Name, core) with { TruncatedReason = core.Truncated ? TruncatedReason(core) : null };
                 metadata = ModuleBuildIds.Fill(metadata, writer.Modules, _head.Elf.ExecutablePathBytes);
-                writer.AddFile("metadata.json", MetadataWriterContext.Serialize(metadata), FileModes.Mode0644);
+                writer.AddFile("metadata.json", MetadataJson.Serialize(metadata), FileModes.Mode0644);
                 writer.Finish();
                 archiveBytes = writer.CompressedBytes;
             }
@@ -197,12 +197,8 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
     /// fs.pipe-max-size), else 1 MiB.</summary>
     private static void EnlargePipe(SafeHandle pipe)
     {
-        try { Posix.SetPipeSize(pipe, 8 << 20); }
-        catch (PosixException)
-        {
-            try { Posix.SetPipeSize(pipe, 1 << 20); }
-            catch (PosixException) { } // not a pipe, or no room: the kernel's default buffer still works, only slower
-        }
+        // not a pipe, or no room: the kernel's default buffer still works, only slower
+        _ = Posix.TrySetPipeSize(pipe, 8 << 20) || Posix.TrySetPipeSize(pipe, 1 << 20);
     }
 
     /// <summary>Closes the core's pipe: the kernel finishes the crashed process.</summary>
@@ -246,7 +242,7 @@ internal sealed class CaptureRun(Invocation inv, CoreFileConfig config, IReadOnl
                 writer.AddFile("os-release", HostFacts.OsRelease(osReleasePath).Data, FileModes.Mode0644);
                 var none = new CoreStreamResult(received, 0, _head.Elf.ExpectedSize, false, null, _head.Elf);
                 var metadata = BuildMetadata(r.Name, none) with { CoreMember = null, DropReason = reason, DropDetail = detail };
-                writer.AddFile("metadata.json", MetadataWriterContext.Serialize(metadata), FileModes.Mode0644);
+                writer.AddFile("metadata.json", MetadataJson.Serialize(metadata), FileModes.Mode0644);
                 writer.Finish();
                 bytes = writer.CompressedBytes;
             }

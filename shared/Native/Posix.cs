@@ -149,16 +149,36 @@ internal static partial class Posix
 
     private static int OpenFd(SafeHandle dir, string path, int flags, UnixFileMode mode)
     {
+        int fd = OpenFdOrErrno(dir, path, flags, mode);
+        return fd >= 0 ? fd : throw new PosixException("openat", path, -fd);
+    }
+
+    /// <summary>openat(2) of a file that may well not be there: null with the errno in <paramref name="errno"/>
+    /// instead of an exception (an expected answer costs no throw on the crashed process's time).</summary>
+    public static SafeFileHandle? TryOpenAt(SafeHandle dir, string path, int flags, out int errno)
+    {
+        int fd = OpenFdOrErrno(dir, path, flags, 0);
+        errno = fd >= 0 ? 0 : -fd;
+        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : null;
+    }
+
+    /// <summary>The descriptor, or -errno; retried on EINTR.</summary>
+    private static int OpenFdOrErrno(SafeHandle dir, string path, int flags, UnixFileMode mode)
+    {
         while (true)
         {
             int fd = OpenAtRaw(dir, path, flags | O_CLOEXEC, (uint)mode);
             if (fd >= 0) return fd;
             int e = LastErrno;
-            if (e != EINTR) throw new PosixException("openat", path, e);
+            if (e != EINTR) return -e;
         }
     }
 
     public static void MkdirAt(SafeHandle dir, string path, UnixFileMode mode) => Check(MkdirAtRaw(dir, path, (uint)mode), "mkdirat", path);
+
+    /// <summary>mkdir(2) of a directory that may exist already: false when something is at the name.</summary>
+    public static bool TryMkdirAt(SafeHandle dir, string path, UnixFileMode mode) =>
+        MkdirAtRaw(dir, path, (uint)mode) == 0 || (LastErrno is var e && e == EEXIST ? false : throw new PosixException("mkdirat", path, e));
 
     public static void RenameAt(SafeHandle dir, string from, string to) => Check(RenameAtRaw(dir, from, dir, to), "renameat", $"{from} → {to}");
 
@@ -256,6 +276,10 @@ internal static partial class Posix
 
     /// <summary>fcntl(F_SETPIPE_SZ); returns the pipe's resulting buffer size.</summary>
     public static int SetPipeSize(SafeHandle fd, int bytes) => Check(FcntlRaw(fd, F_SETPIPE_SZ, bytes), "fcntl(F_SETPIPE_SZ)");
+
+    /// <summary>fcntl(F_SETPIPE_SZ) where a refusal is an expected answer (not a pipe, over fs.pipe-max-size
+    /// without CAP_SYS_RESOURCE, no room): false then, with no exception.</summary>
+    public static bool TrySetPipeSize(SafeHandle fd, int bytes) => FcntlRaw(fd, F_SETPIPE_SZ, bytes) >= 0;
 
     /// <summary>futimens(2) with both times set to now.</summary>
     public static void TouchNow(SafeHandle fd, string? path = null) => Check(FutimensRaw(fd, 0), "futimens", path);

@@ -21,8 +21,7 @@ internal sealed class SafeDirectory : IDisposable
         refusal = null;
         if (create)
         {
-            try { Posix.MkdirAt(parent, name, mode); }
-            catch (PosixException e) when (e.Errno == Posix.EEXIST) { } // already there: verified below like any other
+            try { _ = Posix.TryMkdirAt(parent, name, mode); } // already there: verified below like any other
             catch (PosixException e) { refusal = $"cannot create {path}: {Posix.Describe(e.Errno)}"; return null; }
         }
         SafeDirectoryHandle h;
@@ -115,9 +114,9 @@ internal sealed class SafeDirectory : IDisposable
     /// directory, a FIFO or a device. Any other failure throws.</summary>
     public SafeFileHandle? TryOpenRegular(string name, bool write)
     {
-        SafeFileHandle h;
-        try { h = Posix.OpenAt(Handle, name, (write ? Posix.O_RDWR : Posix.O_RDONLY) | Posix.O_NOFOLLOW | Posix.O_NONBLOCK); }
-        catch (PosixException e) when (e.Errno is Posix.ENOENT or Posix.ELOOP or Posix.EISDIR or Posix.ENXIO) { return null; }
+        var h = Posix.TryOpenAt(Handle, name, (write ? Posix.O_RDWR : Posix.O_RDONLY) | Posix.O_NOFOLLOW | Posix.O_NONBLOCK, out int errno);
+        if (h is null)
+            return errno is Posix.ENOENT or Posix.ELOOP or Posix.EISDIR or Posix.ENXIO ? null : throw new PosixException("openat", name, errno);
         if (Posix.Fstat(h, name).IsRegular) return h;
         h.Dispose();
         return null;
