@@ -11,7 +11,7 @@ public class MetadataAndHostFactsTests
 {
     private static CaptureMetadata Full() => new()
     {
-        CdmVersion = "9.9.9", Argv = ["cdm", "a b\\x01"], RawName = "a b", SafeName = "a_b", DaemonDir = "a_b~1234",
+        FormatVersion = 2, CdmVersion = "9.9.9", Argv = ["cdm", "a b\\x01"], RawName = "a b", SafeName = "a_b", DaemonDir = "a_b~1234",
         IdentityVerified = true, Slot = 3, CoreMember = "x.core", DropReason = "disk_guard", DropDetail = "full",
         CrashTime = 1700000000, CrashTimeFromArgs = true, CaptureStarted = DateTimeOffset.FromUnixTimeMilliseconds(1700000000123),
         CaptureFinished = DateTimeOffset.FromUnixTimeMilliseconds(1700000001456), Options = new() { ["maxcore"] = "2" },
@@ -23,17 +23,46 @@ public class MetadataAndHostFactsTests
         SuppressedSinceLast = 5, Warnings = ["w"],
     };
 
-    [Test]
-    public void CdmsSerializationOnlyWriterMatchesTheSharedContext()
+    /// <summary>Strings a crashed process controls: quotes, backslashes, control bytes, HTML-sensitive and
+    /// non-ASCII characters, which both writers must escape the same way.</summary>
+    private static CaptureMetadata Hostile()
     {
-        foreach (var m in new[] { Full(), new CaptureMetadata() })
+        const string nasty = "q\"b\\c\u0001\u001f<>&'+\u007f é 漢 \U0001F600 \ud800";
+        return Full() with
         {
-            string written = Encoding.UTF8.GetString(MetadataWriterContext.Serialize(m));
+            Argv = ["cdm", nasty, ""], RawName = nasty, ProcessName = nasty, CommandLine = nasty, Cgroup = nasty,
+            Options = new() { [nasty] = nasty, ["b"] = "" }, MappedFiles = [nasty, "/x"], Warnings = [nasty, "w2"],
+            Modules = [new MappedModule { Path = nasty, Start = ulong.MaxValue }, new MappedModule { Path = "/b", Start = 1, BuildId = "cd" }],
+            FaultAddress = ulong.MaxValue, CoreBytesExpected = long.MaxValue, Pid = int.MinValue,
+        };
+    }
+
+    [Test]
+    public void TheExampleSetsEveryProperty()
+    {
+        // a property added to CaptureMetadata must be set here, so the writers are compared on it too
+        var full = Full();
+        var empty = new CaptureMetadata();
+        foreach (var p in typeof(CaptureMetadata).GetProperties().Where(p => p.Name != "EqualityContract"))
+        {
+            object? value = p.GetValue(full), unset = p.GetValue(empty);
+            Assert.That(value, Is.Not.Null, p.Name);
+            if (value is System.Collections.ICollection c) Assert.That(c, Is.Not.Empty, p.Name);
+            else Assert.That(value, Is.Not.EqualTo(unset), p.Name);
+        }
+    }
+
+    [Test]
+    public void CdmsHandWrittenWriterMatchesTheSharedContext()
+    {
+        foreach (var m in new[] { Full(), new CaptureMetadata(), Hostile(), Full() with { Modules = null, Options = [] } })
+        {
+            string written = Encoding.UTF8.GetString(MetadataJson.Serialize(m));
             Assert.That(written, Is.EqualTo(JsonSerializer.Serialize(m, MetadataJsonContext.Default.CaptureMetadata)));
             var back = JsonSerializer.Deserialize(written, MetadataJsonContext.Default.CaptureMetadata)!;
             Assert.That(JsonSerializer.Serialize(back, MetadataJsonContext.Default.CaptureMetadata), Is.EqualTo(written), "round trip");
         }
-        Assert.That(Encoding.UTF8.GetString(MetadataWriterContext.Serialize(Full())), Does.Contain("\"executable_build_id\": \"ab12\""));
+        Assert.That(Encoding.UTF8.GetString(MetadataJson.Serialize(Full())), Does.Contain("\"executable_build_id\": \"ab12\""));
     }
 
     [TestCase(0)]
