@@ -8,8 +8,9 @@ using CoreDump.Store;
 namespace CoreDump.Cdm;
 
 /// <summary>cdm's log lines are collected while the crashed process waits and written only after stdin is
-/// closed. Each line is one append (see <see cref="AppendFileSink"/>): no lock that another user could hold
-/// is ever waited on, so writing the log always ends. The capture's journal record (docs/journal.md) goes out
+/// closed, all of a capture's lines in one append (see <see cref="LogFileAppender"/>), so the lines of concurrent
+/// captures never interleave. No lock that another user could hold is ever waited on, so writing the log always
+/// ends. The capture's journal record (docs/journal.md) goes out
 /// after the file log, by one non-blocking datagram.</summary>
 internal sealed class CaptureLog
 {
@@ -87,12 +88,11 @@ internal sealed class CaptureLog
         {
             try
             {
-                using var log = FileLog.Create(path, "cdm");
-                foreach (var (warning, text) in _lines)
-                {
-                    if (warning) log.Warning("{Text}", text);
-                    else log.Information("{Text}", text);
-                }
+                var now = DateTimeOffset.Now;
+                int pid = Environment.ProcessId;
+                var text = new System.Text.StringBuilder();
+                foreach (var (warning, line) in _lines) text.Append(FileLog.Line(now, warning, "cdm", pid, line));
+                new LogFileAppender(path).Append(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
             }
             catch (Exception) { /* nowhere left to report to */ }
         }
