@@ -13,6 +13,7 @@ internal static partial class ChunkLevelPolicy
     /// <c>compression=</c> level, this is <see cref="Choose(ChunkSample, CompressionSetting, long)"/> on zlib.
     /// With ISA-L and <c>compression=auto</c>, <paramref name="sample"/> comes from <see cref="IsalDeflate.Sample"/>:
     /// <list type="bullet">
+    /// <item>a chunk too short to sample (the tail of a stream, a tiny core): zlib, as without ISA-L;</item>
     /// <item>samples that did not shrink, or by under 10 %: stored, as on zlib;</item>
     /// <item>samples at ≥ <see cref="IsalFromRatio"/> (mixed heaps, text, poorly compressible data): ISA-L level
     /// <see cref="IsalLevel"/>, about zlib-ng level 2's size for a fraction of its CPU;</item>
@@ -21,7 +22,7 @@ internal static partial class ChunkLevelPolicy
     public static ChunkCodec Choose(ChunkSample sample, CompressionSetting setting, long chunkIndex, bool isalAvailable)
     {
         if (!isalAvailable || !setting.Auto) return ChunkCodec.Zlib(Choose(sample, setting, chunkIndex));
-        if (sample.SampledBytes == 0) return ChunkCodec.Isal(IsalLevel);
+        if (sample.SampledBytes == 0) return ChunkCodec.Zlib(Choose(sample, setting, chunkIndex));
         if (sample.AllIncompressible || sample.Ratio >= StoreAtRatio) return ChunkCodec.Zlib(0);
         if (sample.Ratio >= IsalFromRatio) return ChunkCodec.Isal(IsalLevel);
         return ChunkCodec.Zlib(chunkIndex % StrongEvery == StrongEvery - 1 ? StrongLevel : DefaultLevel);

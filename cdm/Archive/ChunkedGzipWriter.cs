@@ -19,7 +19,7 @@ internal sealed class ChunkedGzipWriter : Stream
     private readonly SafeFileHandle _file;
     private readonly CompressionSetting _compression;
     private readonly int _chunkSize;
-    private readonly bool _isal;
+    private readonly bool _isalAllowed;
     private readonly ChunkSpool? _spool;
     // _gate guards the three below; completions pulse it.
     private readonly object _gate = new();
@@ -40,12 +40,13 @@ internal sealed class ChunkedGzipWriter : Stream
     /// fsync at publish only waits for the tail (docs/performance.md, "Background fsync").</summary>
     public const int SyncEvery = 16 << 20;
 
-    /// <param name="engine">Null: ISA-L when it is loaded (<see cref="IsalDeflate.Available"/>), else zlib.</param>
+    /// <param name="engine">Null: ISA-L when it loads (<see cref="IsalDeflate.Available"/>, asked at the first chunk
+    /// long enough to sample), else zlib.</param>
     public ChunkedGzipWriter(SafeFileHandle file, long startOffset, CompressionSetting compression, int chunkSize = DefaultChunkSize,
         DeflateEngine? engine = null, ChunkSpool? spool = null)
     {
         _spool = spool;
-        _isal = engine != DeflateEngine.Zlib && IsalDeflate.Available;
+        _isalAllowed = engine != DeflateEngine.Zlib;
         _file = file;
         _fileOffset = startOffset;
         _compression = compression;
@@ -263,8 +264,15 @@ internal sealed class ChunkedGzipWriter : Stream
     {
         var output = RentOutput();
         var data = input.AsSpan(0, length);
-        var sample = _isal ? IsalDeflate.Sample(data, output) : GzipMember.Sample(data, output);
-        GzipMember.Compress(data, ChunkLevelPolicy.Choose(sample, _compression, index, _isal), output);
+        if (ChunkLevelPolicy.StoresShortChunk(length, _compression))
+        {
+            GzipMember.Stored(data, output);
+            return output;
+        }
+        // a chunk too short to sample goes to zlib (the policy), so a tiny core never loads the library
+        bool isal = _isalAllowed && data.Length >= GzipMember.MinSampledLength && IsalDeflate.Available;
+        var sample = isal ? IsalDeflate.Sample(data, output) : GzipMember.Sample(data, output);
+        GzipMember.Compress(data, ChunkLevelPolicy.Choose(sample, _compression, index, isal), output);
         return output;
     }
 

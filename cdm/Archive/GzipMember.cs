@@ -16,16 +16,31 @@ internal static partial class GzipMember
     /// data's length, so the member can later be overwritten in place with different bytes of the same length.</summary>
     public static byte[] Stored(ReadOnlySpan<byte> data)
     {
-        if (data.Length > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(data));
         var m = new byte[StoredLength(data.Length)];
+        WriteStored(data, m);
+        return m;
+    }
+
+    /// <summary>The same stored member, into <paramref name="output"/> (a chunk too small to be worth a
+    /// compressor: no deflate state is set up, nothing but a copy and a CRC).</summary>
+    public static void Stored(ReadOnlySpan<byte> data, MemberBuffer output)
+    {
+        output.Reset();
+        int length = StoredLength(data.Length);
+        WriteStored(data, output.Reserve(length)[..length]);
+        output.Commit(length);
+    }
+
+    private static void WriteStored(ReadOnlySpan<byte> data, Span<byte> m)
+    {
+        if (data.Length > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(data));
         WriteHeader(m);
         m[10] = 0x01; // BFINAL=1, BTYPE=00 (stored)
-        BinaryPrimitives.WriteUInt16LittleEndian(m.AsSpan(11), (ushort)data.Length);
-        BinaryPrimitives.WriteUInt16LittleEndian(m.AsSpan(13), (ushort)~data.Length);
-        data.CopyTo(m.AsSpan(15));
-        BinaryPrimitives.WriteUInt32LittleEndian(m.AsSpan(15 + data.Length), Crc32.Compute(data));
-        BinaryPrimitives.WriteUInt32LittleEndian(m.AsSpan(19 + data.Length), (uint)data.Length);
-        return m;
+        BinaryPrimitives.WriteUInt16LittleEndian(m[11..], (ushort)data.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(m[13..], (ushort)~data.Length);
+        data.CopyTo(m[15..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(m[(15 + data.Length)..], Crc32.Compute(data));
+        BinaryPrimitives.WriteUInt32LittleEndian(m[(19 + data.Length)..], (uint)data.Length);
     }
 
     /// <summary>Chunks shorter than this are compressed at the configured level without sampling.</summary>
@@ -60,6 +75,11 @@ internal static partial class GzipMember
     /// <summary>Compresses data into one complete gzip member with zlib (System.IO.Compression).</summary>
     public static void Compress(ReadOnlySpan<byte> data, int level, MemberBuffer output)
     {
+        if (level == 0 && data.Length <= ushort.MaxValue)
+        {
+            Stored(data, output); // the same stored block zlib would write, without setting up a deflate state
+            return;
+        }
         output.Reset();
         var options = new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = ZLibCompressionStrategy.Default };
         using var gz = new GZipStream(output, options, leaveOpen: true);

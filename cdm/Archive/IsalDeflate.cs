@@ -39,37 +39,43 @@ internal static unsafe class IsalDeflate
         public ushort EndOfStream, Flush, GzipFlag, HistBits;
     }
 
-    private static readonly delegate* unmanaged<ZStreamHead*, void> InitFn;
-    private static readonly delegate* unmanaged<ZStreamHead*, int> DeflateFn;
     private static readonly Stack<nint> Contexts = new();
     private static int RefusedChunks;
 
-    /// <summary>How the engine was chosen: "isal", "zlib:env" (switched off by <see cref="EngineVariable"/>) or
-    /// "zlib:no-libisal" (the library or one of its functions is missing).</summary>
-    public static string Status { get; }
+    /// <summary>Switched off by <see cref="EngineVariable"/> (read at once: reading the environment costs nothing).</summary>
+    private static readonly bool SwitchedOff = Selects(Environment.GetEnvironmentVariable(EngineVariable)) is false;
 
-    /// <summary>ISA-L is loaded and used for compressed chunks.</summary>
-    public static bool Available { get; }
-
-    static IsalDeflate()
+    /// <summary>The library, loaded on first use: a capture whose every chunk is too short to sample (an empty
+    /// or tiny core) never needs it, and does not pay for the dlopen.</summary>
+    private static class Library
     {
-        if (Selects(Environment.GetEnvironmentVariable(EngineVariable)) is false)
+        public static readonly delegate* unmanaged<ZStreamHead*, void> InitFn;
+        public static readonly delegate* unmanaged<ZStreamHead*, int> DeflateFn;
+        public static readonly bool Loaded;
+
+        static Library()
         {
-            Status = "zlib:env";
-            return;
+            Tried = true;
+            if (NativeLibrary.TryLoad(LibraryName, out nint lib)
+                && NativeLibrary.TryGetExport(lib, "isal_deflate_stateless_init", out nint init)
+                && NativeLibrary.TryGetExport(lib, "isal_deflate_stateless", out nint deflate))
+            {
+                InitFn = (delegate* unmanaged<ZStreamHead*, void>)init;
+                DeflateFn = (delegate* unmanaged<ZStreamHead*, int>)deflate;
+                Loaded = true;
+            }
         }
-        if (NativeLibrary.TryLoad(LibraryName, out nint lib)
-            && NativeLibrary.TryGetExport(lib, "isal_deflate_stateless_init", out nint init)
-            && NativeLibrary.TryGetExport(lib, "isal_deflate_stateless", out nint deflate))
-        {
-            InitFn = (delegate* unmanaged<ZStreamHead*, void>)init;
-            DeflateFn = (delegate* unmanaged<ZStreamHead*, int>)deflate;
-            Available = true;
-            Status = "isal";
-            return;
-        }
-        Status = "zlib:no-libisal";
     }
+
+    private static volatile bool Tried;
+
+    /// <summary>How the engine was chosen: "isal", "zlib:env" (switched off by <see cref="EngineVariable"/>),
+    /// "zlib:no-libisal" (the library or one of its functions is missing) or "zlib:small" (no chunk was long
+    /// enough to need it, so it was never loaded).</summary>
+    public static string Status => SwitchedOff ? "zlib:env" : !Tried ? "zlib:small" : Library.Loaded ? "isal" : "zlib:no-libisal";
+
+    /// <summary>ISA-L is not switched off and its library loads (loading it on the first call).</summary>
+    public static bool Available => !SwitchedOff && Library.Loaded;
 
     /// <summary>What the engine switch's value asks for: false for "zlib" (System.IO.Compression only), null to
     /// use ISA-L when it loads (unset, "isal" or anything else).</summary>
@@ -136,7 +142,7 @@ internal static unsafe class IsalDeflate
         try
         {
             var s = (ZStreamHead*)context;
-            InitFn(s);
+            Library.InitFn(s);
             fixed (byte* input = data)
             fixed (byte* outputBytes = output)
             {
@@ -149,7 +155,7 @@ internal static unsafe class IsalDeflate
                 s->LevelBufSize = level == 0 ? 0u : LevelBufferSize;
                 s->GzipFlag = gzipFlag;
                 s->EndOfStream = 1;
-                int rc = DeflateFn(s);
+                int rc = Library.DeflateFn(s);
                 return rc == CompOk && s->AvailIn == 0 ? (int)s->TotalOut : -1;
             }
         }

@@ -55,8 +55,18 @@ public class ChunkCodecPolicyTests
     }
 
     [Test]
-    public void SmallChunksUnsampledGoToIsal() =>
-        Assert.That(WithIsal(ChunkSample.None), Is.EqualTo(ChunkCodec.Isal(ChunkLevelPolicy.IsalLevel)));
+    public void TinyChunksAreStoredWithoutACompressorInAutoOnly()
+    {
+        Assert.That(ChunkLevelPolicy.StoresShortChunk(0, CompressionSetting.Adaptive), Is.True);
+        Assert.That(ChunkLevelPolicy.StoresShortChunk(ChunkLevelPolicy.StoreShorterThan - 1, CompressionSetting.Adaptive), Is.True);
+        Assert.That(ChunkLevelPolicy.StoresShortChunk(ChunkLevelPolicy.StoreShorterThan, CompressionSetting.Adaptive), Is.False);
+        Assert.That(ChunkLevelPolicy.StoresShortChunk(100, CompressionSetting.Fixed(6)), Is.False, "a configured level is used as it is");
+    }
+
+    [Test]
+    public void SmallChunksUnsampledGoToZlib() =>
+        // the tail of a stream, or a tiny core: the writer does not even load ISA-L for them
+        Assert.That(WithIsal(ChunkSample.None), Is.EqualTo(ChunkCodec.Zlib(ChunkLevelPolicy.DefaultLevel)));
 
     [Test]
     public void AConfiguredLevelStaysOnZlib()

@@ -61,6 +61,23 @@ public class DeflateEngineTests
     }
 
     [Test]
+    public void ATinyCoreNeverLoadsTheLibrary()
+    {
+        // every chunk shorter than a sample goes to zlib, so an empty or tiny core does not pay for the dlopen
+        using var root = new TempRoot(maxcore: 3);
+        string tiny = Path.Combine(root.Dir, "tiny"), empty = Path.Combine(root.Dir, "empty");
+        File.WriteAllBytes(tiny, Make(GzipMember.MinSampledLength - 4096, Content.Mixed, ChunkedGzipWriter.DefaultChunkSize));
+        File.WriteAllBytes(empty, []);
+        foreach (var (name, input) in new[] { ("eng-tiny", tiny), ("eng-empty", empty) })
+        {
+            var r = Capture(root, name, input);
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.Stdout + r.Stderr + root.Log);
+            Assert.That(root.Log, Does.Match($@"daemon={name}~\S+ .* deflate=zlib:small outcome=stored"), root.Log);
+            AssertHolds(Archive(root, name), input);
+        }
+    }
+
+    [Test]
     public void TheSwitchAndAMissingLibraryBothFallBackToZlib()
     {
         if (Environment.UserName != "root") Assert.Ignore("needs root for a private mount namespace");
