@@ -268,6 +268,31 @@ verify_receiver() {
   s=$(awk -v a="$tmark" -v b="$tpost" 'BEGIN { printf "%.1f", b - a }')
   check "the receiver on the host got crash 1's report (multipart field crash, Idempotency-Key) $s s after the crash (limit $DELIVERY_MAX s)" \
     eval 'grep -q "name=\"crash\"" "$RX/$n.POST" && grep -qi "^Idempotency-Key: [0-9a-f]\{32\}" "$RX/$n.headers" && awk -v s="$s" -v m="$DELIVERY_MAX" "BEGIN { exit !(s <= m) }"'
+  verify_archive_on_request "$n"
+}
+
+# archive = "on_request" (docs/crashdb-protocol.md): the receiver answered crash 1's report with
+# {"archive": "wanted", "id": "e2e-NNN"}; the core must follow once, in request 2, byte for byte.
+verify_archive_on_request() {
+  local n=$1 key posts m got
+  key=$(sed -n 's/^[Ii]dempotency-[Kk]ey: *\([0-9a-f]*\).*$/\1/p' "$RX/$n.headers" | tr -d '\r')
+  posts=$(awk -v k="$key.archive" '$2 == "POST" && $5 == k { print $6 }' "$RX/log")
+  m=$(echo "$posts" | head -n 1)
+  got=$([ -n "$m" ] && python3 - "$RX/$m.headers" "$RX/$m.POST" "$key" <<'PY'
+import email.parser, email.policy, hashlib, sys
+head = open(sys.argv[1]).read()
+ctype = [l.split(":", 1)[1].strip() for l in head.splitlines() if l.lower().startswith("content-type:")][0]
+msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+    b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + open(sys.argv[2], "rb").read())
+parts = {p.get_param("name", header="content-disposition"): p.get_payload(decode=True) for p in msg.iter_parts()}
+ok = parts.get("report_id", b"").decode().strip() == sys.argv[3]
+print(hashlib.sha256(parts.get("archive", b"")).hexdigest() if ok else "report_id-mismatch")
+PY
+)
+  check "on_request: the server asked for crash 1's core and got it once, byte for byte (request $m, Idempotency-Key <report id>.archive, sha256 ${got:0:12}…)" \
+    eval 'test "$(echo "$posts" | grep -c .)" = 1 -a -n "$got" -a "$got" = "$(fact crash1_sha256)"'
+  check "on_request: crash 1's marker says the archive was uploaded and keeps the server's id ($(fact crash1_archive_upload), $(fact crash1_server_id))" \
+    test "$(fact crash1_archive_upload)" = uploaded -a "$(fact crash1_server_id)" = "e2e-$n"
 }
 
 # journald records and doctor are features of later builds: checked when this build has them.

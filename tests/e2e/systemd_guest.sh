@@ -103,8 +103,9 @@ analysis_max_processes = 48
 analysis_output_bytes = 33554432
 
 [[server]]
-url = "http://$RECV/crash"
+url = "http://$RECV/crash-wants"
 timeout_seconds = 30
+archive = "on_request"
 EOF
 cp /etc/cdm/uploader.toml "$O/uploader.toml"
 
@@ -138,6 +139,11 @@ else
   fact start1_seconds "$(since "$t")"
 fi
 fact crash1_submitted "$([ -e "$a1.submitted" ] && echo yes || echo no)"
+# the server asked for the core (archive = "on_request"): submitted only once request 2 delivered it
+fact crash1_sha256 "$(sha256sum <"$a1" | cut -d' ' -f1)"
+fact crash1_archive_upload "$(grep -o '"archive_upload": *"[a-z_]*"' "$a1.submitted" 2>/dev/null | cut -d'"' -f4)"
+fact crash1_server_id "$(grep -o '"server_crash_id": *"[^"]*"' "$a1.submitted" 2>/dev/null | cut -d'"' -f4)"
+cp "$a1.submitted" "$O/crash1.submitted" 2>/dev/null
 say "crash 1 handled"
 
 # --- crash 2: the sandbox seen from outside. Its link_map names a FIFO, so gdb (reading the core) blocks in

@@ -6,6 +6,9 @@ Listens on 127.0.0.1 at a free port (written to DIR/port once listening). Every 
 recorded: its body in DIR/NNN.<METHOD>, its headers in DIR/NNN.headers, and one line in DIR/log:
 "<host unix time> <METHOD> <path> <body bytes> <Idempotency-Key or -> NNN". The guest marks a moment with
 GET /mark/<name> (bash /dev/tcp), so delivery latency is measured on one clock: the host's.
+A report POSTed to /crash-wants (a multipart field "crash") is answered as a crash database that wants the
+core (docs/crashdb-protocol.md, archive = "on_request"): {"archive": "wanted", "id": "e2e-NNN"}; the archive
+that follows (fields "report_id" and "archive") is answered "ok" like everything else.
 """
 import http.server
 import os
@@ -49,9 +52,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with open(os.path.join(OUT, "log"), "a") as f:
                 f.write("%.3f %s %s %d %s %03d\n" % (received, self.command, self.path, len(body),
                                                      self.headers.get("Idempotency-Key", "-"), n))
-        answer = b"ok\n"
+        answer, kind = b"ok\n", "text/plain"
+        if self.path == "/crash-wants" and b'name="crash"' in body:
+            answer, kind = b'{"archive": "wanted", "id": "e2e-%03d"}' % n, "application/json"
         self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(answer)))
         self.send_header("Connection", "close")
         self.end_headers()
