@@ -32,11 +32,18 @@ else
 fi
 # A test that could not decide (Assert.Inconclusive: e.g. strace lost the events its controls need) is neither
 # passed nor failed, and the console summary leaves it out of its total: name it instead of losing it.
-if [ -f "$TRX/nunit.trx" ]; then
-  grep -oE '<Counters [^>]*>' "$TRX/nunit.trx" | grep -oE '(total|executed|inconclusive|notExecuted)="[0-9]+"' | tr '\n' ' ' \
-    | sed 's/^/NUnit counters: /; s/ $/\n/'
-  grep -oE 'testName="[^"]*"[^>]*outcome="(Inconclusive|NotExecuted)"' "$TRX/nunit.trx" \
-    | sed -E 's/^testName="([^"]*)".*outcome="([A-Za-z]+)"/  \2: \1/'
+if [ -f "$TRX/nunit.trx" ] && command -v python3 >/dev/null; then
+  python3 - "$TRX/nunit.trx" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+root = ET.parse(sys.argv[1]).getroot()
+listed = root.find(".//t:Counters", ns).get("total")
+undecided = [r for r in root.iterfind(".//t:UnitTestResult", ns) if r.get("outcome") not in ("Passed", "Failed")]
+print(f"NUnit: {listed} tests listed; {len(undecided)} skipped or inconclusive (neither passed nor failed):")
+for r in undecided:
+    message = (r.findtext(".//t:Message", "", ns) or "").strip().replace("\n", " ")
+    print(f"  {r.get('testName')}: {message[:300]}")
+PY
 fi
 
 for stage in e2e/run e2e/systemd; do  # stress runs inside the NUnit suite at quick scale
