@@ -274,9 +274,6 @@ internal static partial class Posix
         return st;
     }
 
-    /// <summary>fcntl(F_SETPIPE_SZ); returns the pipe's resulting buffer size.</summary>
-    public static int SetPipeSize(SafeHandle fd, int bytes) => Check(FcntlRaw(fd, F_SETPIPE_SZ, bytes), "fcntl(F_SETPIPE_SZ)");
-
     /// <summary>fcntl(F_SETPIPE_SZ) where a refusal is an expected answer (not a pipe, over fs.pipe-max-size
     /// without CAP_SYS_RESOURCE, no room): false then, with no exception.</summary>
     public static bool TrySetPipeSize(SafeHandle fd, int bytes) => FcntlRaw(fd, F_SETPIPE_SZ, bytes) >= 0;
