@@ -215,12 +215,7 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         var info = delivered with { ArchiveUpload = upload, ArchiveDetail = ask.Reason, ServerCrashId = ask.ServerCrashId, Attempts = 0 };
         if (ask.Understood) log.Information("{Archive}: archive {Upload}: {Reason}", a.Path, upload, ask.Reason);
         else log.Warning("{Archive}: archive {Upload}: {Reason}", a.Path, upload, ask.Reason);
-        if (!store.Move(to, info, out var error))
-        {
-            log.Warning("marker not moved to {State}: {Error}", to, error);
-            return;
-        }
-        if (ask.Wanted) await UploadArchiveAsync(targets, a, store, id, ct);
+        if (Move(store, to, info) && ask.Wanted) await UploadArchiveAsync(targets, a, store, id, ct);
     }
 
     /// <summary>Stage two: the archive alone, to the server that took the report and asked for it (its url from the
@@ -254,10 +249,12 @@ internal sealed class RunPass(UploaderConfig config, ILogger log, PassPhases pha
         }
     }
 
-    private void Move(MarkerStore store, ArchiveState to, MarkerInfo info)
+    /// <summary>Moves the marker; false (logged) when it could not be moved.</summary>
+    private bool Move(MarkerStore store, ArchiveState to, MarkerInfo info)
     {
-        if (!store.Move(to, info, out var error))
-            log.Warning("marker not moved to {State}: {Error}", to, error);
+        if (store.Move(to, info, out var error)) return true;
+        log.Warning("marker not moved to {State}: {Error}", to, error);
+        return false;
     }
 
     /// <summary>Records a failed attempt in the marker (last_error, a backoff). Never throws: a marker that
