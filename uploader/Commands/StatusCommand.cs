@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CoreDump.Uploader.Health;
+using CoreDump.Uploader.Markers;
 
 namespace CoreDump.Uploader.Commands;
 
@@ -62,8 +63,9 @@ internal static class StatusCommand
         Line("rejected:", h.Rejected.ToString(CultureInfo.InvariantCulture));
         Line("waiting:", $"{h.Waiting} ({h.Failed} failed at least once)");
         Line("oldest waiting:", h.OldestWaitingTime is long t ? $"{UnixTime.Format(t, "yyyy-MM-dd HH:mm:ss")} UTC ({h.OldestWaitingAgeSeconds} s ago)" : "-");
-        Line("archives sent:", $"uploaded on request {h.ArchiveUploads.GetValueOrDefault("uploaded")}, not requested {h.ArchiveUploads.GetValueOrDefault("not_requested")}, " +
-            $"requested and waiting {h.ArchiveUploads.GetValueOrDefault("wanted")}, refused {h.ArchiveUploads.GetValueOrDefault("refused")}, with the report {h.ArchiveUploads.GetValueOrDefault("with_report")}");
+        int Uploads(string value) => h.ArchiveUploads.GetValueOrDefault(value);
+        Line("archives sent:", $"uploaded on request {Uploads(ArchiveUploads.Uploaded)}, not requested {Uploads(ArchiveUploads.NotRequested)}, " +
+            $"requested and waiting {Uploads(ArchiveUploads.Wanted)}, refused {Uploads(ArchiveUploads.Refused)}, with the report {Uploads(ArchiveUploads.WithReport)}");
         Line("archive bytes:", h.ArchiveBytes.ToString(CultureInfo.InvariantCulture));
         Line("outbox:", $"{h.OutboxReports} report(s), {h.OutboxBytes} bytes");
         return sb.ToString();

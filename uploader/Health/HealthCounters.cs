@@ -12,8 +12,10 @@ internal sealed record HealthCounters
     /// <summary>The drop reasons cdm writes (docs/archive-layout.md); always shown, 0 when absent.</summary>
     public static readonly string[] KnownDropReasons = ["excluded", "rlimit_core", "not_dumpable", "rate_limited", "disk_guard", "error"];
     public static readonly string[] States = ["pending", "processed", "submitted", "rejected"];
-    /// <summary>The markers' archive_upload values (Markers.ArchiveUploads); always shown, 0 when absent.</summary>
-    public static readonly string[] ArchiveUploadValues = ["with_report", "wanted", "uploaded", "not_requested", "refused"];
+    /// <summary>The markers' archive_upload values; always shown, 0 when absent.</summary>
+    public static readonly string[] ArchiveUploadValues =
+        [Markers.ArchiveUploads.WithReport, Markers.ArchiveUploads.Wanted, Markers.ArchiveUploads.Uploaded,
+         Markers.ArchiveUploads.NotRequested, Markers.ArchiveUploads.Refused];
 
     public long GeneratedAt { get; init; }
     /// <summary>Core archives kept under corepath (any state).</summary>
