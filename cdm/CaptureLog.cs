@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using CoreDump.Cdm.Publish;
 using CoreDump.Logging;
 using CoreDump.Naming;
@@ -10,8 +11,8 @@ namespace CoreDump.Cdm;
 /// <summary>cdm's log lines are collected while the crashed process waits and written only after stdin is
 /// closed, all of a capture's lines in one append (see <see cref="LogFileAppender"/>), so the lines of concurrent
 /// captures never interleave. No lock that another user could hold is ever waited on, so writing the log always
-/// ends. The capture's journal record (docs/journal.md) goes out
-/// after the file log, by one non-blocking datagram.</summary>
+/// ends. The capture's journal record (docs/journal.md) goes out after the file log, by one non-blocking
+/// datagram.</summary>
 internal sealed class CaptureLog
 {
     /// <summary>MESSAGE_ID of a crash stored with its core.</summary>
@@ -90,9 +91,9 @@ internal sealed class CaptureLog
             {
                 var now = DateTimeOffset.Now;
                 int pid = Environment.ProcessId;
-                var text = new System.Text.StringBuilder();
+                var text = new StringBuilder();
                 foreach (var (warning, line) in _lines) text.Append(FileLog.Line(now, warning, "cdm", pid, line));
-                new LogFileAppender(path).Append(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+                new LogFileAppender(path).Append(Encoding.UTF8.GetBytes(text.ToString()));
             }
             catch (Exception) { /* nowhere left to report to */ }
         }

@@ -203,7 +203,6 @@ verify_worker() { # ID SIGNAL COUNT FUNCTION FORMAT
 
 verify_rlimit0() { verify_drop "$1 (RLIMIT_CORE=0)" "$(ident_dir "$5" 0 "$CRASHER")" "$(recorded_pid "$1" 1)" "$2" rlimit_core; }
 
-# RLIMIT_CORE=64 KiB: the core is cut there and flagged, not dropped.
 # The crashed process is released when its core is read: cdm set chunks aside (spooled=), closed stdin long
 # before it finished, the guest saw the crasher reaped before cdm was gone, and the archive is whole.
 verify_spool() { # ID SIGNAL COUNT FUNCTION FORMAT
@@ -229,6 +228,7 @@ verify_spool() { # ID SIGNAL COUNT FUNCTION FORMAT
   rm -rf "$w"
 }
 
+# RLIMIT_CORE=64 KiB: the core is cut there and flagged, not dropped.
 verify_rlimcut() { # ID SIGNAL COUNT FUNCTION FORMAT
   local dir a w core
   dir=$(ident_dir "$5" 0 "$CRASHER")
