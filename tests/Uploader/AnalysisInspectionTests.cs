@@ -85,7 +85,12 @@ public class AnalysisInspectionTests
         int coreReaders = reads.Where(x => x.Path == "/tmp/core").Select(x => x.Pid).Distinct().Count();
         bool candidateSeen = reads.Any(x => Regex.IsMatch(x.Path, @"^/tmp/candidate\.\d+$"));
         if (!rootSeen || coreReaders < 2 || !candidateSeen)
+        {
+            // what strace itself said, and how the trace begins: a trace with no reads at all has been seen in CI
+            var lines = File.ReadLines(trace).ToList();
             Assert.Inconclusive($"the trace lacks its controls: root reading gdb.out {rootSeen}, processes reading /tmp/core {coreReaders}, " +
-                $"candidate read {candidateSeen} ({reads.Count} reads traced)");
+                $"candidate read {candidateSeen} ({reads.Count} reads traced; {lines.Count} trace lines, first: '{lines.FirstOrDefault()}'; " +
+                $"strace stderr: '{r.Stderr.Trim()[..Math.Min(300, r.Stderr.Trim().Length)]}')");
+        }
     }
 }
